@@ -1,0 +1,37 @@
+"""The exceptions articleqa raises. Each message says what went wrong and what to do."""
+
+from __future__ import annotations
+
+
+class ArticleQAError(Exception):
+    """Base class of every error articleqa raises on purpose."""
+
+
+class ArticleReadError(ArticleQAError):
+    """An article file could not be read or parsed.
+
+    Attributes:
+        path: The file (and, for JSON Lines, the record) that failed.
+        reason: What was wrong with it, in words a user can act on.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IndexNotFoundError(ArticleQAError):
+    """The index folder does not exist (or holds no index) where one is needed."""
+
+
+class IndexMismatchError(ArticleQAError):
+    """The index on disk was built with another model, dimension or format version."""
+
+
+class IndexCorruptError(ArticleQAError):
+    """An index file is missing, truncated or inconsistent with the others."""
+
+
+class ModelLoadError(ArticleQAError):
+    """The embedding model could not be loaded (offline, so it must be on this machine)."""
