@@ -1,0 +1,236 @@
+"""Passages: an article body cut into sentence-aware chunks within a token budget.
+
+A chunk never cuts a sentence unless that sentence alone exceeds the budget, never cuts a
+quotation that fits in the budget (a quote of several sentences stays whole), and prefers
+paragraph boundaries. Every chunk keeps character offsets into the article body, so
+``body[chunk.start:chunk.end] == chunk.text``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from articleqa.articles import Article, normalise_text
+
+#: Counts tokens of each text, without special tokens (the encoder's tokenizer in production).
+TokenCounter = Callable[[Sequence[str]], Sequence[int]]
+
+DEFAULT_MAX_TOKENS = 160
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article: ``text == article.body[start:end]``."""
+
+    id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """A character range ``[start, end)`` of a text."""
+
+    start: int
+    end: int
+
+
+# Words after which a full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof st jr sr gen gov sen rep rev lt col capt sgt maj cmdr adm hon
+    inc ltd co corp plc bros dept est fig no nos vol vs etc al approx
+    jan feb mar apr jun jul aug sep sept oct nov dec mt ft""".split()
+)
+# Double quotes only: a single curly quote is far more often an apostrophe.
+_OPEN_QUOTES = "“«"
+_CLOSE_QUOTES = "”»"
+# Sentence end: terminal punctuation, then closing quotes/brackets, then whitespace.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
+_WORD = re.compile(r"\S+")
+
+
+def paragraph_spans(text: str) -> list[Span]:
+    """Spans of the paragraphs of ``text`` (separated by blank lines), whitespace trimmed."""
+    spans = []
+    for match in _PARAGRAPH.finditer(text):
+        span = _trim(text, match.start(), match.end())
+        if span:
+            spans.append(span)
+    return spans
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Spans of the sentences in ``text[start:end]``, whitespace trimmed.
+
+    A full stop after a known abbreviation, an initial ("J. K.") or inside a number does not end
+    a sentence, nor does one that is followed by a lower-case word.
+    """
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    begin = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        if not _ends_sentence(text, match.start(), match.end(), end):
+            continue
+        span = _trim(text, begin, match.end())
+        if span:
+            spans.append(span)
+        begin = match.end()
+    last = _trim(text, begin, end)
+    if last:
+        spans.append(last)
+    return spans
+
+
+def quote_units(text: str, sentences: Sequence[Span]) -> list[Span]:
+    """Merges consecutive sentences that lie inside one quotation into a single span.
+
+    Curly quotes are matched by direction; straight double quotes toggle. A quotation left
+    open at the end of the paragraph merges nothing more (the text is probably unbalanced).
+    """
+    units: list[Span] = []
+    inside = False
+    for span in sentences:
+        if inside and units:
+            units[-1] = Span(units[-1].start, span.end)
+        else:
+            units.append(span)
+        inside = _quote_open_after(text[span.start : span.end], inside)
+    return units
+
+
+def chunk_article(
+    article: Article,
+    count_tokens: TokenCounter,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+) -> list[Chunk]:
+    """Cuts an article body into passages of at most ``max_tokens`` tokens.
+
+    Args:
+        article: The article to cut.
+        count_tokens: Counts the tokens of each text (the embedding model's tokenizer).
+        max_tokens: The budget of one passage, not counting the headline added for embedding.
+
+    Returns:
+        The chunks in body order; empty when the body is blank.
+
+    Raises:
+        ValueError: If ``max_tokens`` is smaller than 8.
+    """
+    if max_tokens < 8:
+        raise ValueError(f"max_tokens={max_tokens} is too small for a passage; use 64 or more")
+    body = article.body
+    paragraphs = [
+        quote_units(body, sentence_spans(body, p.start, p.end)) for p in paragraph_spans(body)
+    ]
+    units = [u for para in paragraphs for u in para]
+    counts = dict(zip(units, count_tokens([body[u.start : u.end] for u in units])))
+
+    groups: list[list[tuple[Span, int]]] = []
+    current: list[tuple[Span, int]] = []
+    used = 0
+
+    def flush() -> None:
+        nonlocal current, used
+        if current:
+            groups.append(current)
+        current, used = [], 0
+
+    for para in paragraphs:
+        para_tokens = sum(counts[u] for u in para)
+        # Start a fresh passage at a paragraph boundary rather than split the paragraph,
+        # unless the passage so far is too short to stand alone.
+        if current and used + para_tokens > max_tokens and used >= max_tokens // 3:
+            flush()
+        for unit in para:
+            for piece, tokens in _fit(body, unit, counts[unit], count_tokens, max_tokens):
+                if current and used + tokens > max_tokens:
+                    flush()
+                current.append((piece, tokens))
+                used += tokens
+    flush()
+    return _make_chunks(article, [Span(g[0][0].start, g[-1][0].end) for g in groups])
+
+
+def _make_chunks(article: Article, spans: Sequence[Span]) -> list[Chunk]:
+    chunks = []
+    seen: dict[str, int] = {}
+    for span in spans:
+        text = article.body[span.start : span.end]
+        key = f"{article.id}\n{normalise_text(text)}"
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        digest = hashlib.sha256(f"{key}\n{occurrence}".encode()).hexdigest()[:16]
+        chunks.append(Chunk(digest, article.id, text, span.start, span.end))
+    return chunks
+
+
+def _fit(
+    text: str, unit: Span, tokens: int, count_tokens: TokenCounter, max_tokens: int
+) -> list[tuple[Span, int]]:
+    """The unit itself if it fits; else its sentences; else a long sentence cut between words."""
+    if tokens <= max_tokens:
+        return [(unit, tokens)]
+    sentences = sentence_spans(text, unit.start, unit.end)
+    if len(sentences) > 1:
+        counts = count_tokens([text[s.start : s.end] for s in sentences])
+        return [
+            piece
+            for s, n in zip(sentences, counts)
+            for piece in _fit(text, s, n, count_tokens, max_tokens)
+        ]
+    return _cut_between_words(text, unit, count_tokens, max_tokens)
+
+
+def _cut_between_words(
+    text: str, sentence: Span, count_tokens: TokenCounter, max_tokens: int
+) -> list[tuple[Span, int]]:
+    words = [Span(m.start(), m.end()) for m in _WORD.finditer(text, sentence.start, sentence.end)]
+    word_tokens = count_tokens([text[w.start : w.end] for w in words])
+    pieces: list[tuple[Span, int]] = []
+    first, used = 0, 0
+    for i, n in enumerate(word_tokens):
+        if used and used + n > max_tokens:
+            pieces.append((Span(words[first].start, words[i - 1].end), used))
+            first, used = i, 0
+        used += n
+    pieces.append((Span(words[first].start, words[-1].end), used))
+    return pieces
+
+
+def _ends_sentence(text: str, start: int, end: int, limit: int) -> bool:
+    if text[start] == ".":
+        word = re.search(r"([\w.'’-]+)$", text[max(0, start - 30) : start])
+        token = word.group(1) if word else ""
+        last = token.rsplit(".", 1)[-1] if "." in token else token
+        if last.lower() in _ABBREVIATIONS:
+            return False
+        if len(last) == 1 and last.isalpha() and last.isupper():
+            return False  # an initial: "J. K. Rowling", "U.S."
+    following = re.match(r"\s*(\S)", text[end:limit])
+    if following is None:
+        return True
+    char = following.group(1)
+    return not (char.islower() or char.isdigit() and text[start] == ".")
+
+
+def _quote_open_after(sentence: str, inside: bool) -> bool:
+    for char in sentence:
+        if char in _OPEN_QUOTES or (char == '"' and not inside):
+            inside = True
+        elif char in _CLOSE_QUOTES or (char == '"' and inside):
+            inside = False
+    return inside
+
+
+def _trim(text: str, start: int, end: int) -> Span | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end) if start < end else None

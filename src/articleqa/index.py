@@ -1,0 +1,441 @@
+"""ArticleIndex: the public entry point. Ingest article files, search them in batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from articleqa.articles import Article, iter_article_files, read_articles
+from articleqa.chunking import DEFAULT_MAX_TOKENS, Chunk, chunk_article
+from articleqa.embedding import DEFAULT_MODEL, Encoder, load_encoder
+from articleqa.errors import ArticleQAError, ArticleReadError, IndexMismatchError
+from articleqa.retrieval import Hit
+from articleqa.store import Filters, IndexStore, Manifest
+
+#: Passages embedded and committed together; a crash loses at most one such batch of work.
+COMMIT_PASSAGES = 2048
+#: Questions encoded and searched together.
+QUERY_BATCH = 256
+
+
+def default_index_path() -> Path:
+    """``$ARTICLEQA_INDEX``, or ``./embeddings``."""
+    return Path(os.environ.get("ARTICLEQA_INDEX") or "embeddings")
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did.
+
+    Attributes:
+        added: Ids of the articles newly stored.
+        unchanged: Ids of the articles that were already stored (nothing embedded for them).
+        removed: Ids of the articles removed because their file changed or no longer holds them.
+        duplicates: ``(path, article_id)`` of articles read twice in this ingest (stored once).
+        failed: ``(path, reason)`` of files or records that could not be read.
+        passages: Passages embedded.
+        seconds: Wall time of the ingest.
+    """
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    passages: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.unchanged)} unchanged"]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicates")
+        parts.append(f"{len(self.failed)} failed")
+        return (f"{', '.join(parts)}; {self.passages} passages embedded "
+                f"in {self.seconds:.1f}s")
+
+
+class ArticleIndex:
+    """A searchable collection of news articles, kept in a folder on disk.
+
+    Open one with :meth:`open`. Any number of processes may search an index while one process
+    ingests into it; searches see each ingest once it has committed.
+    """
+
+    def __init__(self, store: IndexStore, encoder: Encoder | None = None) -> None:
+        self._store = store
+        self._encoder = encoder
+        if encoder is not None:
+            _check_encoder(store, encoder)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        model: str | None = None,
+        encoder: Encoder | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        create: bool = True,
+    ) -> ArticleIndex:
+        """Opens the index in ``path``, creating an empty one there if the folder is new.
+
+        Args:
+            path: The index folder; ``$ARTICLEQA_INDEX`` or ``./embeddings`` by default.
+            model: Embedding model name or folder. A new index uses it (the default model when
+                None); an existing index must have been built with it (None: whatever it was
+                built with).
+            encoder: An encoder object to use instead of loading ``model`` (tests use a fake).
+            max_tokens: Passage budget in tokens, for a new index (an existing one keeps its own).
+            create: When False, a missing index is an error instead of being created.
+
+        Raises:
+            IndexNotFoundError: If there is no index and ``create`` is False.
+            IndexMismatchError: If the index was built with another model or format version.
+            IndexCorruptError: If the index files are damaged.
+            ModelLoadError: If the model cannot be loaded from this machine.
+        """
+        folder = Path(path) if path is not None else default_index_path()
+        wanted = encoder.name if encoder is not None else model
+        if create and not (folder / "manifest.json").exists():
+            encoder = encoder or load_encoder(model or DEFAULT_MODEL)
+            manifest = Manifest(encoder.name, encoder.dimension, max_tokens)
+            return cls(IndexStore.create(folder, manifest), encoder)
+        store = IndexStore.open(folder)
+        if wanted is not None and _canonical(wanted) != store.manifest.model:
+            store.close()
+            raise IndexMismatchError(
+                f"{folder} was built with the embedding model {store.manifest.model!r}, not "
+                f"{wanted!r}. Open it without choosing a model, or build a new index with "
+                f"{wanted!r}: `articleqa ingest --index NEW_FOLDER --model {wanted} ARTICLES...`"
+            )
+        return cls(store, encoder)
+
+    @property
+    def path(self) -> Path:
+        return self._store.path
+
+    @property
+    def encoder(self) -> Encoder:
+        """The embedding model, loaded on first use."""
+        if self._encoder is None:
+            encoder = load_encoder(self._store.manifest.model)
+            _check_encoder(self._store, encoder)
+            self._encoder = encoder
+        return self._encoder
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> ArticleIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- ingest --------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+        *,
+        source: str | None = None,
+        country: str | None = None,
+        today: dt.date | None = None,
+        progress: bool | None = None,
+    ) -> IngestReport:
+        """Reads article files and folders (recursively) and adds what is new or changed.
+
+        Articles already stored are not embedded again. When a file that was ingested before
+        now holds other articles (it was edited), the articles it no longer holds are removed
+        unless another file still holds them. Files that cannot be read are reported in
+        ``failed`` and the others are still added.
+
+        Args:
+            paths: Files and folders.
+            source: Outlet for articles whose file does not name one (e.g. ``"BBC News"``).
+            country: Country for articles whose file does not name one.
+            today: The day of ingestion, used to place year-less dates; today by default.
+            progress: Show a progress bar; by default only when stderr is a terminal.
+
+        Returns:
+            What was added, unchanged, removed and failed.
+        """
+        started = time.perf_counter()
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        report = IngestReport()
+        if progress is None:
+            progress = sys.stderr.isatty()
+        files = list(iter_article_files(paths))
+        bar = tqdm(total=len(files), unit="file", desc="ingest", disable=not progress)
+        with self._store.writing(), bar:
+            read_ok: dict[str, set[str]] = {}
+            pending: list[tuple[Article, list[Chunk], str]] = []
+            seen: set[str] = set()
+            for path, problem in files:
+                bar.update(1)
+                if problem is not None:
+                    report.failed.append((str(path), problem))
+                    continue
+                articles = self._read(path, today, report)
+                if articles is None:
+                    continue
+                read_ok[str(path)] = {a.id for a in articles}
+                known = self._store.known_article_ids(a.id for a in articles)
+                links = []
+                for article in articles:
+                    if article.id in seen:
+                        report.duplicates.append((article.path or str(path), article.id))
+                        links.append((str(path), article.id))
+                    elif article.id in known:
+                        report.unchanged.append(article.id)
+                        links.append((str(path), article.id))
+                    else:
+                        filled = _fill(article, source=source, country=country)
+                        chunks = chunk_article(filled, self.encoder.count_tokens,
+                                               self._store.manifest.max_tokens)
+                        pending.append((filled, chunks, str(path)))
+                    seen.add(article.id)
+                if links:
+                    self._store.link_files(links)
+                if sum(len(chunks) for _, chunks, _ in pending) >= COMMIT_PASSAGES:
+                    self._commit(pending, report)
+                    bar.set_postfix(passages=report.passages)
+                    pending = []
+            self._commit(pending, report)
+            for path, keep in read_ok.items():
+                report.removed.extend(self._store.unlink_file(path, keep))
+            self._store.merge_segments()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, article_id: str) -> None:
+        """Removes an article and its passages.
+
+        Raises:
+            ArticleNotFoundError: If no article has that id.
+        """
+        with self._store.writing():
+            if not self._store.remove([article_id]):
+                raise ArticleNotFoundError(
+                    f"no article with id {article_id!r} in {self.path}; "
+                    f"`articleqa search --json` shows the ids of the articles it finds"
+                )
+            self._store.merge_segments()
+
+    def _read(self, path: Path, today: dt.date | None, report: IngestReport
+              ) -> list[Article] | None:
+        try:
+            articles, errors = read_articles(path, today=today)
+        except ArticleReadError as error:
+            report.failed.append((error.path, error.reason))
+            return None
+        except OSError as error:
+            report.failed.append((str(path), f"cannot read the file: {error.strerror or error}"))
+            return None
+        report.failed.extend((e.path, e.reason) for e in errors)
+        return articles
+
+    def _commit(self, pending: list[tuple[Article, list[Chunk], str]],
+                report: IngestReport) -> None:
+        if not pending:
+            return
+        chunks = [chunk for _, article_chunks, _ in pending for chunk in article_chunks]
+        titles = {article.id: article.title for article, _, _ in pending}
+        vectors = self.encoder.encode([passage_for_embedding(titles[c.article_id], c.text)
+                                       for c in chunks])
+        self._store.add(
+            [article for article, _, _ in pending],
+            chunks,
+            vectors,
+            files=[(path, article.id) for article, _, path in pending],
+        )
+        report.added.extend(article.id for article, _, _ in pending)
+        report.passages += len(chunks)
+
+    # -- search --------------------------------------------------------------------------
+
+    def search(
+        self,
+        questions: Iterable[str],
+        k: int = 5,
+        *,
+        filters: Mapping[str, object] | None = None,
+    ) -> list[list[Hit]]:
+        """The ``k`` best passages for each question, best first.
+
+        Questions are encoded and searched in batches. Fewer than ``k`` hits come back when
+        fewer passages match.
+
+        Args:
+            questions: Any iterable of questions (a list, a generator, a file's lines).
+            k: Passages per question.
+            filters: Restrict to articles matching all of ``source``, ``country``, ``since``,
+                ``until`` (ISO dates, inclusive) and ``article_id`` (one id or a list).
+
+        Returns:
+            One list of hits per question, in the order of the questions.
+
+        Raises:
+            ValueError: If a question is empty or not a string, ``k`` < 1, or a filter is
+                unknown or malformed.
+        """
+        if isinstance(questions, str):
+            raise ValueError("search() takes a list of questions; use search_one() for one")
+        _check_k(k)
+        wanted = parse_filters(filters)
+        allowed = None if wanted.is_empty() else self._store.matching_vector_ids(wanted)
+        results: list[list[Hit]] = []
+        numbered = enumerate(questions, start=1)
+        while batch := list(itertools.islice(numbered, QUERY_BATCH)):
+            texts = [_check_question(question, number) for number, question in batch]
+            if allowed is not None and len(allowed) == 0:
+                results.extend([] for _ in texts)
+                continue
+            scores, ids = self._store.search(self.encoder.encode(texts), k, allowed)
+            results.extend(self._hits(scores, ids))
+        return results
+
+    def search_one(self, question: str, k: int = 5, *,
+                   filters: Mapping[str, object] | None = None) -> list[Hit]:
+        """``search([question], k, filters=filters)[0]``."""
+        return self.search([question], k, filters=filters)[0]
+
+    def _hits(self, scores: np.ndarray, ids: np.ndarray) -> Iterator[list[Hit]]:
+        records = self._store.records(np.unique(ids[ids >= 0]).tolist())
+        for row_scores, row_ids in zip(scores, ids):
+            hits = []
+            for score, vector_id in zip(row_scores.tolist(), row_ids.tolist()):
+                record = records.get(vector_id)
+                if record is None:  # removed by a writer between search and lookup
+                    continue
+                chunk = record.chunk
+                hits.append(Hit(chunk.id, chunk.text, score, chunk.start, chunk.end,
+                                record.article))
+            yield hits
+
+    # -- status --------------------------------------------------------------------------
+
+    def info(self) -> dict[str, object]:
+        """Counts, model, size on disk, outlets, countries and dates of the index."""
+        manifest = self._store.manifest
+        facets = self._store.facets()
+        return {
+            "path": str(self.path),
+            "model": manifest.model,
+            "dimension": manifest.dimension,
+            "max_tokens": manifest.max_tokens,
+            "format_version": manifest.format_version,
+            "created": manifest.created,
+            "last_ingest": self._store.meta("last_ingest"),
+            **self._store.counts(),
+            "size_bytes": self._store.size_bytes(),
+            **facets,
+        }
+
+    def article(self, article_id: str) -> Article:
+        """The stored article with this id.
+
+        Raises:
+            ArticleNotFoundError: If no article has that id.
+        """
+        article = self._store.article(article_id)
+        if article is None:
+            raise ArticleNotFoundError(f"no article with id {article_id!r} in {self.path}")
+        return article
+
+
+class ArticleNotFoundError(ArticleQAError, KeyError):
+    """No stored article has the given id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def passage_for_embedding(title: str, text: str) -> str:
+    """What is embedded for a passage: the headline, then the passage."""
+    return f"{title}\n{text}"
+
+
+def parse_filters(filters: Mapping[str, object] | None) -> Filters:
+    """Checks a filters mapping (see :meth:`ArticleIndex.search`) and returns a Filters.
+
+    Raises:
+        ValueError: For an unknown key or a malformed value.
+    """
+    if not filters:
+        return Filters()
+    known = {"source", "country", "since", "until", "article_id", "article_ids"}
+    unknown = set(filters) - known
+    if unknown:
+        raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(known - {'article_ids'})}")
+    values = {key: value for key, value in filters.items() if value not in (None, "")}
+    ids = values.get("article_id", values.get("article_ids"))
+    if isinstance(ids, str):
+        ids = (ids,)
+    return Filters(
+        source=_text_filter(values, "source"),
+        country=_text_filter(values, "country"),
+        since=_date_filter(values, "since"),
+        until=_date_filter(values, "until"),
+        article_ids=tuple(ids) if ids is not None else None,
+    )
+
+
+def _text_filter(values: Mapping[str, object], key: str) -> str | None:
+    value = values.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"filter {key}={value!r} must be a string")
+    return value
+
+
+def _date_filter(values: Mapping[str, object], key: str) -> dt.date | None:
+    value = values.get(key)
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"filter {key}={value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _check_k(k: object) -> None:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k={k!r}: k must be a whole number of passages, 1 or more")
+
+
+def _check_question(question: object, number: int) -> str:
+    if not isinstance(question, str):
+        raise ValueError(f"question {number} is {type(question).__name__}, not text")
+    if not question.strip():
+        raise ValueError(f"question {number} is empty; ask something")
+    return question.strip()
+
+
+def _check_encoder(store: IndexStore, encoder: Encoder) -> None:
+    manifest = store.manifest
+    if encoder.name != manifest.model or encoder.dimension != manifest.dimension:
+        raise IndexMismatchError(
+            f"{store.path} was built with {manifest.model!r} ({manifest.dimension} dimensions); "
+            f"the encoder is {encoder.name!r} ({encoder.dimension} dimensions). Open it with "
+            f"the model it was built with, or ingest the articles into a new folder"
+        )
+
+
+def _canonical(model: str) -> str:
+    return DEFAULT_MODEL if model in ("all-MiniLM-L6-v2", "default") else model
+
+
+def _fill(article: Article, *, source: str | None, country: str | None) -> Article:
+    return replace(article, source=article.source or source, country=article.country or country)
