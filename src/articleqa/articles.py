@@ -67,13 +67,13 @@ def article_id(title: str, body: str) -> str:
 # Reading bytes
 # --------------------------------------------------------------------------------------------
 
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    # UTF-32 first: its little-endian mark begins with the UTF-16 one.
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    # (mark, codec, name). UTF-32 first: its little-endian mark begins with the UTF-16 one.
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
 )
 
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -129,15 +129,15 @@ def read_text_file(path: Path) -> str:
 def _decode(data: bytes, where: str) -> str:
     if not data:
         raise ArticleReadError(where, "the file is empty")
-    for bom, encoding in _BOMS:
+    for bom, codec, name in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding)
+                return data.decode(codec)
             except UnicodeDecodeError as exc:
                 raise ArticleReadError(
                     where,
-                    f"the file starts with a {encoding.upper()} byte-order mark but is not valid "
-                    f"{encoding.upper()} (byte {exc.start}); {_CONVERT_HINT}",
+                    f"the file starts with a {name} byte-order mark but is not valid {name} "
+                    f"(at byte {exc.start}); {_CONVERT_HINT}",
                 ) from None
     if not data.strip():
         raise ArticleReadError(where, "the file is empty (it holds only whitespace)")
@@ -169,7 +169,8 @@ def _decode(data: bytes, where: str) -> str:
             ) from None
     if _CONTROL_CHARS.search(text):
         raise ArticleReadError(
-            where, "the file contains control characters: it looks like a binary file, not an article"
+            where,
+            "the file contains control characters: it looks like a binary file, not an article",
         )
     if _C1_CHARS.search(text):
         raise ArticleReadError(
@@ -300,9 +301,7 @@ def parse_overview(text: str, path: str | Path, today: dt.date) -> Article:
     lines = [line.strip() for line in text.split("\n")]
     content = [line for line in lines if line]
     if not content or content[0].lower() != "overview logo":
-        raise ArticleReadError(
-            where, "not an Overview page: the first line is not 'Overview Logo'"
-        )
+        raise ArticleReadError(where, "not an Overview page: the first line is not 'Overview Logo'")
     position = 1
     while position < len(content) and content[position].lower() in _OVERVIEW_APP_LINES:
         position += 1
@@ -314,7 +313,7 @@ def parse_overview(text: str, path: str | Path, today: dt.date) -> Article:
             where, f"the Overview page ends early: missing the {missing} line(s)"
         )
     headline, source, country, date_line = header
-    for name, value in zip(header_names, header):
+    for name, value in zip(header_names, header, strict=True):
         if _is_overview_footer(value) or value.lower() == _OVERVIEW_RELATED_MARKER:
             raise ArticleReadError(
                 where, f"the Overview page has no {name} line (found {value!r} in its place)"
@@ -414,9 +413,7 @@ _JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 _Record = tuple[int | None, Any, str | None]
 
 
-def parse_json_records(
-    text: str, path: str | Path
-) -> tuple[list[Article], list[ArticleReadError]]:
+def parse_json_records(text: str, path: str | Path) -> tuple[list[Article], list[ArticleReadError]]:
     """Parse a JSON object, a JSON array of objects, or JSON Lines into articles.
 
     Fields (the first present wins): ``title``/``headline``; ``text``/``body``/``content``
@@ -502,8 +499,12 @@ def _json_lines(text: str) -> list[_Record] | None:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             records.append(
-                (number, None, f"record {number} (line {line_number}) is not valid JSON: {exc.msg} "
-                 f"at column {exc.colno}")
+                (
+                    number,
+                    None,
+                    f"record {number} (line {line_number}) is not valid JSON: {exc.msg} "
+                    f"at column {exc.colno}",
+                )
             )
             continue
         records.append((number, value, None))
@@ -532,9 +533,7 @@ def _articles_from_records(
 def _article_from_record(value: Any, number: int | None, record_path: str) -> Article:
     name = "the record" if number is None else f"record {number}"
     if not isinstance(value, dict):
-        raise ArticleReadError(
-            record_path, f"{name} is {_json_type(value)}, not a JSON object"
-        )
+        raise ArticleReadError(record_path, f"{name} is {_json_type(value)}, not a JSON object")
 
     def field(keys: tuple[str, ...]) -> tuple[str, Any]:
         for key in keys:
@@ -722,7 +721,7 @@ def iter_article_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str 
 
     Yields:
         ``(path, None)`` for each file to read, and ``(path, reason)`` for a given path that
-        cannot be read ("no such file or folder").
+        does not exist ("no such file or folder") or a folder that cannot be listed.
     """
     for given in paths:
         path = Path(given)
@@ -739,7 +738,12 @@ def _walk(folder: Path, seen: set[Path]) -> Iterator[tuple[Path, str | None]]:
     if real in seen:  # a symbolic link back up the tree
         return
     seen.add(real)
-    for child in sorted(folder.iterdir(), key=lambda p: p.name):
+    try:
+        children = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        yield folder, f"cannot read the folder: {exc.strerror or exc}"
+        return
+    for child in children:
         if child.name.startswith("."):
             continue
         if child.is_dir():

@@ -88,7 +88,7 @@ class SentenceTransformerEncoder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        ids = self._model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        ids = self._model.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
         return [len(row) for row in ids]
 
 
