@@ -6,10 +6,11 @@ so that the chunker's budget is the model's own.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -63,7 +64,8 @@ class SentenceTransformerEncoder:
         self.name = DEFAULT_MODEL if model in _DEFAULT_MODEL_ALIASES else model
         location = _default_model_path() if self.name == DEFAULT_MODEL else model
         try:
-            self._model = SentenceTransformer(location, device=device)
+            with _quiet_loading():
+                self._model = SentenceTransformer(location, device=device)
         except Exception as error:  # any failure inside the library means: not loadable here
             raise ModelLoadError(
                 f"cannot load embedding model {model!r} offline: {error}. Give a folder that holds "
@@ -88,7 +90,8 @@ class SentenceTransformerEncoder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        ids = self._model.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+        tokenizer = self._model.tokenizer
+        ids = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
         return [len(row) for row in ids]
 
 
@@ -127,6 +130,20 @@ def load_encoder(model: str = DEFAULT_MODEL) -> Encoder:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
+
+
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Hides transformers' "Loading weights" bar, which would print on every start."""
+    from transformers.utils import logging
+
+    shown = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            logging.enable_progress_bar()
 
 
 def _default_model_path() -> str:

