@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
@@ -55,11 +56,12 @@ def _search(args: argparse.Namespace) -> int:
         raise ValueError("give one QUESTION, or --queries FILE (one question a line)")
     filters = {"source": args.source, "country": args.country, "since": args.since,
                "until": args.until}
-    with ArticleIndex.open(args.index, create=False) as index:
-        if args.question is not None:
+    handle = _open_questions(args.queries) if args.queries is not None else None
+    with handle or contextlib.nullcontext(), ArticleIndex.open(args.index, create=False) as index:
+        if handle is None:
             batches: Iterator[list[str]] = iter([[args.question]])
         else:
-            batches = _batched(_read_questions(args.queries), _QUERY_FILE_BATCH)
+            batches = _batched(_read_questions(handle), _QUERY_FILE_BATCH)
         for questions in batches:
             for question, hits in zip(questions, index.search(questions, args.k,
                                                               filters=filters)):
@@ -72,12 +74,19 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_questions(source: str) -> Iterator[str]:
-    handle = sys.stdin if source == "-" else open(source, encoding="utf-8")
-    with handle:
-        for line in handle:
-            if line.strip():
-                yield line.strip()
+def _open_questions(source: str) -> TextIO:
+    if source == "-":
+        return sys.stdin
+    try:
+        return open(source, encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"cannot read --queries {source}: {error.strerror or error}") from None
+
+
+def _read_questions(handle: TextIO) -> Iterator[str]:
+    for line in handle:
+        if line.strip():
+            yield line.strip()
 
 
 def _batched(items: Iterator[str], size: int) -> Iterator[list[str]]:
