@@ -158,8 +158,9 @@ class ArticleIndex:
 
         Articles already stored are not embedded again. When a file that was ingested before
         now holds other articles (it was edited), the articles it no longer holds are removed
-        unless another file still holds them. Files that cannot be read are reported in
-        ``failed`` and the others are still added.
+        unless another file still holds them; a file with a record that cannot be read removes
+        nothing until it reads cleanly. Files that cannot be read are reported in ``failed`` and
+        the others are still added.
 
         Args:
             paths: Files and folders.
@@ -188,24 +189,27 @@ class ArticleIndex:
                 if problem is not None:
                     report.failed.append((str(path), problem))
                     continue
+                failures = len(report.failed)
                 articles = self._read(path, today, report)
                 if articles is None:
                     continue
-                read_ok[str(path)] = {a.id for a in articles}
+                file = str(path.resolve())  # one key per file, however it was spelled
+                if len(report.failed) == failures:  # a file with bad records drops nothing
+                    read_ok[file] = {a.id for a in articles}
                 known = self._store.known_article_ids(a.id for a in articles)
                 links = []
                 for article in articles:
                     if article.id in seen:
                         report.duplicates.append((article.path or str(path), article.id))
-                        links.append((str(path), article.id))
+                        links.append((file, article.id))
                     elif article.id in known:
                         report.unchanged.append(article.id)
-                        links.append((str(path), article.id))
+                        links.append((file, article.id))
                     else:
                         filled = _fill(article, source=source, country=country)
                         chunks = chunk_article(filled, self.encoder.count_tokens,
                                                self._store.manifest.max_tokens)
-                        pending.append((filled, chunks, str(path)))
+                        pending.append((filled, chunks, file))
                     seen.add(article.id)
                 if links:
                     self._store.link_files(links)
@@ -300,10 +304,12 @@ class ArticleIndex:
         numbered = enumerate(questions, start=1)
         while batch := list(itertools.islice(numbered, QUERY_BATCH)):
             texts = [_check_question(question, number) for number, question in batch]
-            if allowed is not None and len(allowed) == 0:
+            # No deeper than there are passages: a huge k must not size the result arrays.
+            depth = min(k, self._store.counts()["passages"] if allowed is None else len(allowed))
+            if depth == 0:
                 results.extend([] for _ in texts)
                 continue
-            scores, ids = self._store.search(self.encoder.encode(texts), k, allowed)
+            scores, ids = self._store.search(self.encoder.encode(texts), depth, allowed)
             results.extend(self._hits(scores, ids))
         return results
 
@@ -384,6 +390,9 @@ def parse_filters(filters: Mapping[str, object] | None) -> Filters:
     ids = values.get("article_id", values.get("article_ids"))
     if isinstance(ids, str):
         ids = (ids,)
+    if ids is not None and (not isinstance(ids, (list, tuple, set, frozenset))
+                            or not all(isinstance(i, str) for i in ids)):
+        raise ValueError(f"filter article_id={ids!r} must be an article id or a list of ids")
     return Filters(
         source=_text_filter(values, "source"),
         country=_text_filter(values, "country"),
@@ -402,6 +411,8 @@ def _text_filter(values: Mapping[str, object], key: str) -> str | None:
 
 def _date_filter(values: Mapping[str, object], key: str) -> dt.date | None:
     value = values.get(key)
+    if isinstance(value, dt.datetime):
+        return value.date()  # compared with the day an article was published
     if value is None or isinstance(value, dt.date):
         return value
     try:

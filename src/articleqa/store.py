@@ -162,7 +162,13 @@ class IndexStore:
                 f"{folder / RECORDS} is missing: the index is damaged; rebuild it by ingesting "
                 f"the articles again into an empty folder"
             )
-        store = cls(folder, manifest)
+        try:
+            store = cls(folder, manifest)
+        except sqlite3.DatabaseError as error:  # not an SQLite file at all
+            raise IndexCorruptError(
+                f"{folder / RECORDS} is unreadable ({error}); the index is damaged: rebuild "
+                f"it by ingesting the articles again into an empty folder"
+            ) from error
         store._check_records()
         return store
 
@@ -452,13 +458,14 @@ class IndexStore:
             " FROM segments s ORDER BY s.vectors"
         ).fetchall()
         chosen = [name for name, vectors, dead in rows if dead * 2 > vectors]
-        surplus = len(rows) - max_segments
-        for name, _, _ in rows:
-            if surplus <= 0:
-                break
-            if name not in chosen:
-                chosen.append(name)
-            surplus -= 1
+        if len(rows) > max_segments:
+            # Merging n segments into one leaves n - 1 fewer.
+            wanted = len(rows) - max_segments + 1
+            for name, _, _ in rows:
+                if len(chosen) >= wanted:
+                    break
+                if name not in chosen:
+                    chosen.append(name)
         if not chosen or (len(chosen) == 1 and not any(d for n, _, d in rows if n in chosen)):
             return
         self.refresh()
@@ -544,7 +551,8 @@ class IndexStore:
 
     def _selector(self, allowed: np.ndarray | None) -> faiss.IDSelector | None:
         if allowed is not None:
-            return faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            live = np.setdiff1d(np.asarray(allowed, dtype=np.int64), self._tombstones)
+            return faiss.IDSelectorBatch(np.ascontiguousarray(live, dtype=np.int64))
         if len(self._tombstones):
             return faiss.IDSelectorNot(faiss.IDSelectorBatch(self._tombstones))
         return None
@@ -595,6 +603,8 @@ def read_manifest(folder: Path) -> Manifest:
     file = folder / MANIFEST
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"it holds {type(data).__name__}, not a JSON object")
         if data.get("format") != FORMAT_NAME:
             raise ValueError(f"format is {data.get('format')!r}, not {FORMAT_NAME!r}")
         if data.get("format_version") != FORMAT_VERSION:
