@@ -31,6 +31,17 @@ def test_hammouchi_cybercrime_passage_comes_first(real_index: ArticleIndex) -> N
     assert "United Nations Convention against Cybercrime" in first.text
     assert "hybrid warfare" in first.text
     assert first.article.body[first.start : first.end] == first.text
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_mode_finds_the_cybercrime_passage_first(real_index: ArticleIndex,
+                                                       mode: str) -> None:
+    first = real_index.search_one(QUESTION, k=3, mode=mode)[0]
+    assert "United Nations Convention against Cybercrime" in first.text
+
+
+def test_dense_hits_come_in_score_order(real_index: ArticleIndex) -> None:
+    hits = real_index.search_one(QUESTION, k=10, mode="dense", per_article=None)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 

@@ -7,7 +7,7 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,13 +18,17 @@ from articleqa.articles import Article, iter_article_files, read_articles
 from articleqa.chunking import DEFAULT_MAX_TOKENS, Chunk, chunk_article
 from articleqa.embedding import DEFAULT_MODEL, Encoder, load_encoder
 from articleqa.errors import ArticleQAError, ArticleReadError, IndexMismatchError
-from articleqa.retrieval import Hit
-from articleqa.store import Filters, IndexStore, Manifest
+from articleqa.retrieval import MODES, Hit, limit_per_article, reciprocal_rank_fusion
+from articleqa.store import ChunkRecord, Filters, IndexStore, Manifest
 
 #: Passages embedded and committed together; a crash loses at most one such batch of work.
 COMMIT_PASSAGES = 2048
 #: Questions encoded and searched together.
 QUERY_BATCH = 256
+#: Candidates each retriever proposes per question (at least; 4 k when k is larger).
+CANDIDATES = 50
+DEFAULT_MODE = "hybrid"
+DEFAULT_PER_ARTICLE = 2
 
 
 def default_index_path() -> Path:
@@ -276,60 +280,82 @@ class ArticleIndex:
         k: int = 5,
         *,
         filters: Mapping[str, object] | None = None,
+        mode: str = DEFAULT_MODE,
+        per_article: int | None = DEFAULT_PER_ARTICLE,
     ) -> list[list[Hit]]:
         """The ``k`` best passages for each question, best first.
 
         Questions are encoded and searched in batches. Fewer than ``k`` hits come back when
-        fewer passages match.
+        fewer passages match. Each hit's ``score`` is the cosine similarity of question and
+        passage whatever the mode; the order comes from the mode.
 
         Args:
             questions: Any iterable of questions (a list, a generator, a file's lines).
             k: Passages per question.
             filters: Restrict to articles matching all of ``source``, ``country``, ``since``,
-                ``until`` (ISO dates, inclusive) and ``article_id`` (one id or a list).
+                ``until`` (ISO dates, inclusive) and ``article_id`` (one id or a list). The
+                filters apply inside retrieval: the hits are the best ``k`` that match.
+            mode: ``"hybrid"`` (dense and BM25 fused by reciprocal rank), ``"dense"`` or
+                ``"bm25"``.
+            per_article: At most this many passages of one article (None: no limit).
 
         Returns:
             One list of hits per question, in the order of the questions.
 
         Raises:
-            ValueError: If a question is empty or not a string, ``k`` < 1, or a filter is
-                unknown or malformed.
+            ValueError: If a question is empty or not a string, ``k`` < 1, ``mode`` or
+                ``per_article`` is invalid, or a filter is unknown or malformed.
         """
         if isinstance(questions, str):
             raise ValueError("search() takes a list of questions; use search_one() for one")
         _check_k(k)
+        if mode not in MODES:
+            raise ValueError(f"mode={mode!r} is not a retrieval mode; use one of {MODES}")
+        if per_article is not None:
+            _check_k(per_article, "per_article")
         wanted = parse_filters(filters)
         allowed = None if wanted.is_empty() else self._store.matching_vector_ids(wanted)
         results: list[list[Hit]] = []
         numbered = enumerate(questions, start=1)
         while batch := list(itertools.islice(numbered, QUERY_BATCH)):
             texts = [_check_question(question, number) for number, question in batch]
-            # No deeper than there are passages: a huge k must not size the result arrays.
-            depth = min(k, self._store.counts()["passages"] if allowed is None else len(allowed))
-            if depth == 0:
-                results.extend([] for _ in texts)
-                continue
-            scores, ids = self._store.search(self.encoder.encode(texts), depth, allowed)
-            results.extend(self._hits(scores, ids))
+            results.extend(self._search_batch(texts, k, mode, per_article, wanted, allowed))
         return results
 
-    def search_one(self, question: str, k: int = 5, *,
-                   filters: Mapping[str, object] | None = None) -> list[Hit]:
-        """``search([question], k, filters=filters)[0]``."""
-        return self.search([question], k, filters=filters)[0]
+    def search_one(self, question: str, k: int = 5, **options: object) -> list[Hit]:
+        """``search([question], k, **options)[0]``."""
+        return self.search([question], k, **options)[0]
 
-    def _hits(self, scores: np.ndarray, ids: np.ndarray) -> Iterator[list[Hit]]:
-        records = self._store.records(np.unique(ids[ids >= 0]).tolist())
-        for row_scores, row_ids in zip(scores, ids):
-            hits = []
-            for score, vector_id in zip(row_scores.tolist(), row_ids.tolist()):
-                record = records.get(vector_id)
-                if record is None:  # removed by a writer between search and lookup
-                    continue
-                chunk = record.chunk
-                hits.append(Hit(chunk.id, chunk.text, score, chunk.start, chunk.end,
-                                record.article))
-            yield hits
+    def _search_batch(self, texts: list[str], k: int, mode: str, per_article: int | None,
+                      wanted: Filters, allowed: np.ndarray | None) -> list[list[Hit]]:
+        live = self._store.live_count() if allowed is None else len(allowed)
+        # Each retriever proposes a pool of candidates, no deeper than there are passages.
+        depth = min(live, max(CANDIDATES, 4 * k))
+        if depth == 0:
+            return [[] for _ in texts]
+        queries = self.encoder.encode(texts)
+        rankings: list[list[list[int]]] = [[] for _ in texts]
+        cosine: list[dict[int, float]] = [{} for _ in texts]
+        if mode in ("dense", "hybrid"):
+            scores, ids = self._store.search(queries, depth, allowed)
+            for row, (row_scores, row_ids) in enumerate(zip(scores, ids)):
+                valid = row_ids >= 0
+                rankings[row].append(row_ids[valid].tolist())
+                cosine[row].update(zip(row_ids[valid].tolist(), row_scores[valid].tolist()))
+        if mode in ("bm25", "hybrid"):
+            for row, text in enumerate(texts):
+                rankings[row].append(self._store.lexical_search(text, depth, wanted)[1].tolist())
+        fused = [reciprocal_rank_fusion(lists) for lists in rankings]
+        article_of = self._store.article_ids_of({i for order in fused for i in order})
+        chosen = [limit_per_article(order, article_of, per_article, k) for order in fused]
+        records = self._store.records(sorted({i for ids in chosen for i in ids}))
+        results = []
+        for query, known, ids in zip(queries, cosine, chosen):
+            unscored = [i for i in ids if i not in known]
+            if unscored:
+                known.update(zip(unscored, (self._store.vectors(unscored) @ query).tolist()))
+            results.append([_hit(records[i], known[i]) for i in ids if i in records])
+        return results
 
     # -- status --------------------------------------------------------------------------
 
@@ -350,6 +376,10 @@ class ArticleIndex:
             **facets,
         }
 
+    def article_paths(self, article_id: str) -> list[str]:
+        """Every file the article was read from (the same article under several names)."""
+        return self._store.files_of_article(article_id)
+
     def article(self, article_id: str) -> Article:
         """The stored article with this id.
 
@@ -360,6 +390,11 @@ class ArticleIndex:
         if article is None:
             raise ArticleNotFoundError(f"no article with id {article_id!r} in {self.path}")
         return article
+
+
+def _hit(record: ChunkRecord, score: float) -> Hit:
+    chunk = record.chunk
+    return Hit(chunk.id, chunk.text, score, chunk.start, chunk.end, record.article)
 
 
 class ArticleNotFoundError(ArticleQAError, KeyError):
@@ -421,9 +456,9 @@ def _date_filter(values: Mapping[str, object], key: str) -> dt.date | None:
         raise ValueError(f"filter {key}={value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def _check_k(k: object) -> None:
+def _check_k(k: object, name: str = "k") -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k={k!r}: k must be a whole number of passages, 1 or more")
+        raise ValueError(f"{name}={k!r}: {name} must be a whole number of passages, 1 or more")
 
 
 def _check_question(question: object, number: int) -> str:

@@ -32,6 +32,7 @@ import numpy as np
 from articleqa.articles import Article
 from articleqa.chunking import Chunk
 from articleqa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from articleqa.lexical import fts_query, terms
 
 FORMAT_NAME = "articleqa-index"
 FORMAT_VERSION = 1
@@ -80,6 +81,9 @@ CREATE TABLE IF NOT EXISTS segments (
 CREATE TABLE IF NOT EXISTS tombstones (
     vector_id INTEGER PRIMARY KEY,
     segment TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS passage_terms USING fts5(
+    terms, tokenize = "porter unicode61 tokenchars '.,'"
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -232,6 +236,26 @@ class IndexStore:
             known.update(r[0] for r in rows)
         return known
 
+    def article_ids_of(self, vector_ids: Iterable[int]) -> dict[int, str]:
+        """The article id of each live passage among ``vector_ids``."""
+        found: dict[int, str] = {}
+        for batch in _batches([int(v) for v in vector_ids], 500):
+            marks = ",".join("?" * len(batch))
+            found.update(self._db.execute(
+                f"SELECT vector_id, article_id FROM chunks WHERE vector_id IN ({marks})", batch))
+        return found
+
+    def files_of_article(self, article_id: str) -> list[str]:
+        """Every file the article was read from, sorted."""
+        rows = self._db.execute(
+            "SELECT path FROM article_files WHERE article_id = ? ORDER BY path", (article_id,))
+        return [r[0] for r in rows]
+
+    def live_count(self) -> int:
+        """Vectors searchable now: all segments' vectors less the tombstones."""
+        self.refresh()
+        return sum(index.ntotal for index in self._segments.values()) - len(self._tombstones)
+
     def article_ids_of_file(self, path: str) -> set[str]:
         rows = self._db.execute("SELECT article_id FROM article_files WHERE path = ?", (path,))
         return {r[0] for r in rows}
@@ -261,27 +285,53 @@ class IndexStore:
 
     def matching_vector_ids(self, filters: Filters) -> np.ndarray:
         """Vector ids of the live passages whose article matches ``filters``."""
-        clauses, params = [], []
-        for column, value in (("source", filters.source), ("country", filters.country)):
-            if value is not None:
-                clauses.append(f"a.{column} = ? COLLATE NOCASE")
-                params.append(value)
-        if filters.since is not None:
-            clauses.append("a.published >= ?")
-            params.append(filters.since.isoformat())
-        if filters.until is not None:
-            clauses.append("a.published <= ?")
-            params.append(filters.until.isoformat())
-        if filters.article_ids is not None:
-            clauses.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
-            params.extend(filters.article_ids)
-        where = " AND ".join(clauses) or "1"
+        where, params = _filter_sql(filters)
         rows = self._db.execute(
             f"SELECT c.vector_id FROM chunks c JOIN articles a ON a.id = c.article_id"
             f" WHERE {where}",
             params,
         )
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def lexical_search(
+        self, question: str, k: int, filters: Filters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 top-``k`` passages for a question, best first.
+
+        Returns:
+            ``(scores, vector_ids)``: BM25 scores (higher is better) and ids; empty when the
+            question shares no term with any passage.
+        """
+        query = fts_query(question)
+        if query is None:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        sql = ("SELECT rowid, -bm25(passage_terms) FROM passage_terms"
+               " WHERE passage_terms MATCH ?")
+        params: list[object] = [query]
+        if filters is not None and not filters.is_empty():
+            where, filter_params = _filter_sql(filters)
+            sql += (" AND rowid IN (SELECT c.vector_id FROM chunks c"
+                    f" JOIN articles a ON a.id = c.article_id WHERE {where})")
+            params.extend(filter_params)
+        rows = self._db.execute(sql + " ORDER BY bm25(passage_terms) LIMIT ?",
+                                (*params, k)).fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        return np.array([r[1] for r in rows], dtype=np.float32), ids
+
+    def vectors(self, vector_ids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of live passages, one row per id."""
+        self.refresh()
+        out = np.zeros((len(vector_ids), self.manifest.dimension), dtype=np.float32)
+        for batch_start in range(0, len(vector_ids), 500):
+            batch = [int(v) for v in vector_ids[batch_start : batch_start + 500]]
+            marks = ",".join("?" * len(batch))
+            where = dict(self._db.execute(
+                f"SELECT vector_id, segment FROM chunks WHERE vector_id IN ({marks})", batch))
+            for offset, vector_id in enumerate(batch):
+                if vector_id in where:
+                    segment = self._segments[where[vector_id]]
+                    out[batch_start + offset] = segment.reconstruct(vector_id)
+        return out
 
     def facets(self) -> dict[str, object]:
         """Outlets, countries and the date span of the stored articles."""
@@ -386,6 +436,7 @@ class IndexStore:
             self._db.executemany(
                 "INSERT OR IGNORE INTO article_files (path, article_id) VALUES (?, ?)", files
             )
+            titles = {article.id: article.title for article in articles}
             ids = []
             for chunk in chunks:
                 cursor = self._db.execute(
@@ -394,6 +445,9 @@ class IndexStore:
                     (chunk.id, chunk.article_id, chunk.start, chunk.end, name),
                 )
                 ids.append(cursor.lastrowid)
+                lexical = " ".join(terms(f"{titles.get(chunk.article_id, '')}\n{chunk.text}"))
+                self._db.execute("INSERT INTO passage_terms (rowid, terms) VALUES (?, ?)",
+                                 (cursor.lastrowid, lexical))
             if chunks:
                 self._write_segment(name, np.asarray(ids, dtype=np.int64), vectors)
                 self._db.execute(
@@ -443,6 +497,11 @@ class IndexStore:
                 self._db.execute(
                     "INSERT INTO tombstones (vector_id, segment)"
                     " SELECT vector_id, segment FROM chunks WHERE article_id = ?",
+                    (article_id,),
+                )
+                self._db.execute(
+                    "DELETE FROM passage_terms WHERE rowid IN"
+                    " (SELECT vector_id FROM chunks WHERE article_id = ?)",
                     (article_id,),
                 )
                 self._db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
@@ -518,7 +577,7 @@ class IndexStore:
                 f"{self.path / RECORDS} is unreadable ({error}); the index is damaged: rebuild "
                 f"it by ingesting the articles again into an empty folder"
             ) from error
-        missing = {"articles", "chunks", "segments", "tombstones"} - tables
+        missing = {"articles", "chunks", "segments", "tombstones", "passage_terms"} - tables
         if missing:
             raise IndexCorruptError(
                 f"{self.path / RECORDS} lacks the tables {sorted(missing)}; the index is damaged:"
@@ -591,6 +650,26 @@ def merge_top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray
         top_scores = np.hstack([top_scores, np.full((n, k - take), -np.inf, dtype=np.float32)])
         top_ids = np.hstack([top_ids, np.full((n, k - take), -1, dtype=np.int64)])
     return top_scores, top_ids.astype(np.int64)
+
+
+def _filter_sql(filters: Filters) -> tuple[str, list[object]]:
+    """A WHERE clause over ``articles a`` for the filters, with its parameters."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, value in (("source", filters.source), ("country", filters.country)):
+        if value is not None:
+            clauses.append(f"a.{column} = ? COLLATE NOCASE")
+            params.append(value)
+    if filters.since is not None:
+        clauses.append("a.published >= ?")
+        params.append(filters.since.isoformat())
+    if filters.until is not None:
+        clauses.append("a.published <= ?")
+        params.append(filters.until.isoformat())
+    if filters.article_ids is not None:
+        clauses.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
+        params.extend(filters.article_ids)
+    return " AND ".join(clauses) or "1", params
 
 
 def read_manifest(folder: Path) -> Manifest:
