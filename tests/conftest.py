@@ -8,17 +8,9 @@ import pytest
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 OVERVIEW = CORPUS / "overview" / "000_9f3ee334bca204eb.txt"
-BBC_TOPICS = ("business", "entertainment", "politics", "sport", "tech")
-BBC_PER_TOPIC = 101  # 505 BBC articles beside the Overview page
-
-
-def bbc_sample(per_topic: int = BBC_PER_TOPIC) -> list[Path]:
-    """The first ``per_topic`` files of each BBC topic folder, in a fixed order."""
-    return [
-        path
-        for topic in BBC_TOPICS
-        for path in sorted((CORPUS / "bbc" / topic).glob("*.txt"))[:per_topic]
-    ]
+BBC = CORPUS / "bbc"
+#: What the session's real index holds: the Overview page and all 2,225 BBC files.
+REAL_INDEX_SOURCES = (OVERVIEW, BBC)
 
 
 @pytest.fixture(scope="session")
@@ -30,16 +22,17 @@ def corpus() -> Path:
 
 @pytest.fixture(scope="session")
 def real_index_path(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
-    """A real index (default model, real FAISS) of the Overview page and 505 BBC articles.
+    """A real index (default model, real FAISS) of the Overview page and the BBC corpus.
 
-    Built once per session; tests must treat it as read-only (copy it to change it).
+    Built once per session (a few minutes); tests must treat it as read-only (copy it to
+    change it).
     """
     from articleqa import ArticleIndex
 
     folder = tmp_path_factory.mktemp("real") / "index"
     with ArticleIndex.open(folder) as index:
-        report = index.ingest([OVERVIEW, *bbc_sample()], source="BBC News",
-                              country="United Kingdom", progress=False)
+        report = index.ingest(REAL_INDEX_SOURCES, source="BBC News", country="United Kingdom",
+                              progress=False)
     assert not report.failed, report.failed
     return folder
 

@@ -32,8 +32,10 @@ def test_fts_query_quotes_terms_and_handles_empty() -> None:
 
 
 def test_reciprocal_rank_fusion_hand_worked() -> None:
-    # a: 1/61 + 1/63, b: 1/62 + 1/61, c: 1/63, d: 1/62  ->  b, a, d, c
-    assert reciprocal_rank_fusion([[1, 2, 3], [2, 4, 1]]) == [2, 1, 4, 3]
+    # With k=60: 1 -> 1/61 + 1/63, 2 -> 1/62 + 1/61, 3 -> 1/63, 4 -> 1/62: 2, 1, 4, 3.
+    assert reciprocal_rank_fusion([[1, 2, 3], [2, 4, 1]], k=60) == [2, 1, 4, 3]
+    # With k=1: 1 -> 1/2 + 1/4 = .75, 2 -> 1/3 + 1/2 = .83, 5 -> 1/3.
+    assert reciprocal_rank_fusion([[1, 2], [2, 5, 1]], k=1) == [2, 1, 5]
     assert reciprocal_rank_fusion([[5, 6, 7]]) == [5, 6, 7]
     assert reciprocal_rank_fusion([]) == []
     assert reciprocal_rank_fusion([[], [9]]) == [9]

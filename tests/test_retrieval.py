@@ -110,14 +110,14 @@ def test_saved_index_gives_same_hits_in_a_new_process(real_index: ArticleIndex,
 def test_reingest_embeds_nothing(real_index_path: Path, tmp_path: Path, corpus: Path) -> None:
     import shutil
 
-    from tests.conftest import OVERVIEW, bbc_sample
+    from tests.conftest import REAL_INDEX_SOURCES
 
     copy = tmp_path / "index"
     shutil.copytree(real_index_path, copy)
     with ArticleIndex.open(copy, create=False) as index:
         before = index.info()
-        report = index.ingest([OVERVIEW, *bbc_sample()], progress=False)
+        report = index.ingest(REAL_INDEX_SOURCES, progress=False)
         after = index.info()
     assert report.passages == 0 and not report.added and not report.removed
-    assert len(report.unchanged) + len(report.duplicates) == 506
+    assert len(report.unchanged) + len(report.duplicates) == 1 + 2225
     assert (after["articles"], after["passages"]) == (before["articles"], before["passages"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import itertools
 import json
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from articleqa import evaluation
 from articleqa.chunking import DEFAULT_MAX_TOKENS
 from articleqa.errors import ArticleQAError
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
@@ -165,6 +167,57 @@ def _remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    modes = list(dict.fromkeys(m.strip() for m in args.modes.split(",") if m.strip()))
+    if not modes:
+        raise ValueError(f"--modes {args.modes!r} names no retrieval mode; e.g. dense,bm25,hybrid")
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise ValueError("--plot needs matplotlib: pip install 'articleqa[plot]'")
+    questions = evaluation.load_evalset(args.evalset)
+    with ArticleIndex.open(args.index, create=False) as index:
+        for mode in modes:  # an unknown mode fails here, before any mode has run
+            index.search([], 1, mode=mode)
+
+        def searcher(mode: str) -> evaluation.Search:
+            return lambda texts, k: index.search(texts, k, mode=mode)
+
+        results = evaluation.compare(
+            questions, {mode: searcher(mode) for mode in modes},
+            paths_of=lambda article: index.article_paths(article.id),
+        )
+    if args.plot is not None:
+        try:
+            evaluation.plot_recall(results, args.plot)
+        except OSError as error:
+            raise ValueError(f"cannot write --plot {args.plot}: {error.strerror or error}"
+                             ) from None
+        print(f"wrote {args.plot}", file=sys.stderr)
+    if args.json:
+        report = evaluation.results_to_json(results)
+        if args.misses:
+            report["misses"] = {mode: [row.id for row in evaluation.misses(result)]
+                                for mode, result in results.items()}
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    print(evaluation.format_table(results), end="")
+    if args.misses:
+        for mode, result in results.items():
+            _print_misses(mode, result)
+    return 0
+
+
+def _print_misses(mode: str, result: evaluation.EvalResult, k: int = 5) -> None:
+    missed = evaluation.misses(result, k)
+    judged = sum(row.judged for row in result.rows)
+    print(f"\nMisses of {mode} at k={k}: {len(missed)} of {judged} questions "
+          "(found/items, rank of the first relevant passage)")
+    for row in missed:
+        first = row.first_relevant_rank
+        where = f"first at {first}" if first is not None else f"none in {row.hits} hits"
+        kind = (row.style or "-") + (f", follows {row.follow_up_of}" if row.follow_up_of else "")
+        print(f"  {row.id} [{kind}] {row.found_by(k)}/{row.items}, {where}: {row.question}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="articleqa",
@@ -211,6 +264,23 @@ def _parser() -> argparse.ArgumentParser:
 
     info = command("info", "show what the index holds", "articleqa info --json", _info)
     info.add_argument("--json", action="store_true", help="print as JSON")
+
+    evaluate = command("eval", "measure retrieval against a labelled eval set (JSON Lines)",
+                       "articleqa eval tests/data/evalset.jsonl --modes dense,bm25 "
+                       "--plot recall.png", _eval)
+    evaluate.add_argument("evalset", type=Path, metavar="EVALSET.jsonl",
+                          help="one question a line: id, question, relevant_articles, "
+                          "relevant_text, answers, answerable, style, tags, follow_up_of")
+    evaluate.add_argument("--modes", default="dense,bm25,hybrid",
+                          help="retrieval modes to compare, comma-separated "
+                          "(default: %(default)s)")
+    evaluate.add_argument("--json", action="store_true",
+                          help="print metrics and per-question rows as JSON")
+    evaluate.add_argument("--plot", type=Path, metavar="FILE.png",
+                          help="draw recall@k of the modes into an image "
+                          "(needs pip install 'articleqa[plot]')")
+    evaluate.add_argument("--misses", action="store_true",
+                          help="list the questions whose passages were not all found by k=5")
 
     remove = command("remove", "remove articles (and their passages) by id",
                      "articleqa remove 9266f4184ee56b29", _remove)

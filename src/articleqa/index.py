@@ -28,7 +28,7 @@ QUERY_BATCH = 256
 #: Candidates each retriever proposes per question (at least; 4 k when k is larger).
 CANDIDATES = 50
 DEFAULT_MODE = "hybrid"
-DEFAULT_PER_ARTICLE = 2
+DEFAULT_PER_ARTICLE = 3
 
 
 def default_index_path() -> Path:

@@ -1,0 +1,84 @@
+"""Retrieval quality on the labelled eval set, over the real index of the whole corpus.
+
+The thresholds sit a little below what the eval measured (see the README's table), so a
+change that makes retrieval clearly worse fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from articleqa import ArticleIndex, evaluation
+from articleqa.index import DEFAULT_MODE
+
+EVALSET = Path(__file__).parent / "data" / "evalset.jsonl"
+
+
+@pytest.fixture(scope="module")
+def results(real_index: ArticleIndex) -> dict[str, evaluation.EvalResult]:
+    questions = evaluation.load_evalset(EVALSET)
+
+    def searcher(mode: str) -> evaluation.Search:
+        return lambda texts, k: real_index.search(texts, k, mode=mode)
+
+    return evaluation.compare(
+        questions, {mode: searcher(mode) for mode in ("dense", "bm25", "hybrid")},
+        paths_of=lambda article: real_index.article_paths(article.id),
+    )
+
+
+def _metric(results: dict[str, evaluation.EvalResult], mode: str, name: str) -> float:
+    return results[mode].headline.metrics[name]
+
+
+def test_default_mode_is_hybrid() -> None:
+    assert DEFAULT_MODE == "hybrid"
+
+
+@pytest.mark.parametrize("metric", ["recall@5", "mrr@10"])
+def test_hybrid_beats_the_best_single_mode(results: dict, metric: str) -> None:
+    best_single = max(_metric(results, "dense", metric), _metric(results, "bm25", metric))
+    assert _metric(results, "hybrid", metric) >= best_single + 0.01
+
+
+def test_hybrid_reaches_the_recall_target(results: dict) -> None:
+    assert results["hybrid"].headline.questions >= 150
+    assert _metric(results, "hybrid", "recall@5") >= 0.91
+    assert _metric(results, "hybrid", "mrr@10") >= 0.74
+    assert _metric(results, "hybrid", "answer_recall@5") >= 0.90
+
+
+def test_misspelled_names_are_found(results: dict) -> None:
+    assert results["hybrid"].groups["tag:misspelling"].metrics["recall@5"] >= 0.85
+
+
+@pytest.mark.parametrize("question", [
+    "What did Hamouchi say about cybercrime?",   # variant spelling used in the article
+    "What did Hammouchi say about cybercrime?",  # his words there start with "He stressed"
+])
+def test_name_variants_and_pronouns_reach_his_words(real_index: ArticleIndex,
+                                                    question: str) -> None:
+    first = real_index.search_one(question, k=1)[0]
+    assert first.text.startswith("He stressed that")
+    assert "Convention against Cybercrime" in first.text
+
+
+def test_filters_give_the_best_k_that_match(real_index: ArticleIndex) -> None:
+    hits = real_index.search_one("security cooperation", k=5, filters={"country": "Morocco"},
+                                 per_article=None)
+    assert len(hits) == 5 and {h.article.country for h in hits} == {"Morocco"}
+    dated = real_index.search_one("Interpol", k=3, filters={"since": "2025-11-01",
+                                                           "until": "2025-11-30"})
+    assert dated and all(h.article.source == "Hespress" for h in dated)
+    bbc = real_index.search_one("What did Hammouchi say about cybercrime?", k=5,
+                                filters={"source": "BBC News"})
+    assert len(bbc) == 5 and all(h.article.source == "BBC News" for h in bbc)
+
+
+def test_diversity_limits_passages_per_article(real_index: ArticleIndex) -> None:
+    unlimited = real_index.search_one("Hammouchi Interpol security", k=8, per_article=None)
+    assert sum(h.article.source == "Hespress" for h in unlimited) > 2
+    limited = real_index.search_one("Hammouchi Interpol security", k=8, per_article=2)
+    assert sum(h.article.source == "Hespress" for h in limited) == 2 and len(limited) == 8
