@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from articleqa.answering import Answer, Citation
 from articleqa.articles import Article
 from articleqa.chunking import Chunk
 from articleqa.errors import (
@@ -10,22 +11,26 @@ from articleqa.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
+    LLMError,
     ModelLoadError,
 )
 from articleqa.index import ArticleIndex, ArticleNotFoundError, IngestReport
 from articleqa.retrieval import Hit
 
 __all__ = [
+    "Answer",
     "Article",
     "ArticleIndex",
     "ArticleNotFoundError",
     "ArticleQAError",
     "ArticleReadError",
     "Chunk",
+    "Citation",
     "Hit",
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexNotFoundError",
     "IngestReport",
+    "LLMError",
     "ModelLoadError",
 ]

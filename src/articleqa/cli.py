@@ -13,7 +13,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from articleqa import evaluation
+from articleqa import answer_quality, evaluation
+from articleqa.answering import Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS
 from articleqa.errors import ArticleQAError
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
@@ -56,8 +57,7 @@ def _print_report(report: IngestReport, out: TextIO) -> None:
 def _search(args: argparse.Namespace) -> int:
     if (args.question is None) == (args.queries is None):
         raise ValueError("give one QUESTION, or --queries FILE (one question a line)")
-    filters = {"source": args.source, "country": args.country, "since": args.since,
-               "until": args.until}
+    filters = _filters(args)
     handle = _open_questions(args.queries) if args.queries is not None else None
     with handle or contextlib.nullcontext(), ArticleIndex.open(args.index, create=False) as index:
         if handle is None:
@@ -158,6 +158,41 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask(args: argparse.Namespace) -> int:
+    filters = _filters(args)
+    with ArticleIndex.open(args.index, create=False) as index:
+        answer = index.ask(args.question, k=args.k, filters=filters)
+    if args.json:
+        print(json.dumps(_answer_json(answer), ensure_ascii=False))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print()
+    for citation in answer.citations:
+        article = citation.hit.article
+        where = ", ".join(str(x) for x in (article.source, article.country, article.published)
+                          if x)
+        print(f"[{citation.number}] {article.title}" + (f" ({where})" if where else "")
+              + f", article {article.id}, characters {citation.start}-{citation.end}")
+    if answer.notice:
+        print(f"\n({answer.notice})", file=sys.stderr)
+    return 0
+
+
+def _answer_json(answer: Answer) -> dict[str, object]:
+    return {
+        "question": answer.question,
+        "resolved_question": answer.resolved_question,
+        "answered": answer.answered,
+        "text": answer.text,
+        "generator": answer.generator,
+        "notice": answer.notice,
+        "citations": [{"number": c.number, "quote": c.quote, "start": c.start, "end": c.end,
+                       "hit": _hit_json(c.hit)} for c in answer.citations],
+        "hits": [_hit_json(h) for h in answer.hits],
+    }
+
+
 def _remove(args: argparse.Namespace) -> int:
     with ArticleIndex.open(args.index, create=False) as index:
         for article_id in args.ids:
@@ -185,6 +220,10 @@ def _eval(args: argparse.Namespace) -> int:
             questions, {mode: searcher(mode) for mode in modes},
             paths_of=lambda article: index.article_paths(article.id),
         )
+        answers = None
+        if args.answers:
+            answers = answer_quality.evaluate_answers(
+                questions, lambda question, history: index.ask(question, history))
     if args.plot is not None:
         try:
             evaluation.plot_recall(results, args.plot)
@@ -197,9 +236,13 @@ def _eval(args: argparse.Namespace) -> int:
         if args.misses:
             report["misses"] = {mode: [row.id for row in evaluation.misses(result)]
                                 for mode, result in results.items()}
+        if answers is not None:
+            report["answers"] = answer_quality.answer_report_json(answers)
         print(json.dumps(report, ensure_ascii=False))
         return 0
     print(evaluation.format_table(results), end="")
+    if answers is not None:
+        print("\n" + answer_quality.format_answer_report(answers), end="")
     if args.misses:
         for mode, result in results.items():
             _print_misses(mode, result)
@@ -216,6 +259,18 @@ def _print_misses(mode: str, result: evaluation.EvalResult, k: int = 5) -> None:
         where = f"first at {first}" if first is not None else f"none in {row.hits} hits"
         kind = (row.style or "-") + (f", follows {row.follow_up_of}" if row.follow_up_of else "")
         print(f"  {row.id} [{kind}] {row.found_by(k)}/{row.items}, {where}: {row.question}")
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", help="only articles from this outlet")
+    parser.add_argument("--country", help="only articles from this country")
+    parser.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published since")
+    parser.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published until")
+
+
+def _filters(args: argparse.Namespace) -> dict[str, str | None]:
+    return {"source": args.source, "country": args.country, "since": args.since,
+            "until": args.until}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -257,10 +312,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="read questions from FILE, one a line ('-' for stdin)")
     search.add_argument("-k", type=int, default=5, help="passages per question (default: 5)")
     search.add_argument("--json", action="store_true", help="one JSON object a question")
-    search.add_argument("--source", help="only articles from this outlet")
-    search.add_argument("--country", help="only articles from this country")
-    search.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published since")
-    search.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published until")
+    _add_filters(search)
+
+    ask = command("ask", "answer a question by quoting the articles, with [n] citations",
+                  "articleqa ask 'What did Hammouchi say about cybercrime?'", _ask)
+    ask.add_argument("question", help="the question")
+    ask.add_argument("-k", type=int, default=6, help="passages to answer from (default: 6)")
+    ask.add_argument("--json", action="store_true", help="the answer and citations as JSON")
+    _add_filters(ask)
 
     info = command("info", "show what the index holds", "articleqa info --json", _info)
     info.add_argument("--json", action="store_true", help="print as JSON")
@@ -279,6 +338,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--plot", type=Path, metavar="FILE.png",
                           help="draw recall@k of the modes into an image "
                           "(needs pip install 'articleqa[plot]')")
+    evaluate.add_argument("--answers", action="store_true",
+                          help="also ask every question and report answer quality: gold quotes, "
+                          "refusals, follow-ups with and without history")
     evaluate.add_argument("--misses", action="store_true",
                           help="list the questions whose passages were not all found by k=5")
 

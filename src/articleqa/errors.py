@@ -35,3 +35,9 @@ class IndexCorruptError(ArticleQAError):
 
 class ModelLoadError(ArticleQAError):
     """The embedding model could not be loaded (offline, so it must be on this machine)."""
+
+
+class LLMError(ArticleQAError):
+    """The language model could not write a reply: unreachable, too slow, an HTTP error, a
+    reply that is not an OpenAI-style chat completion, or an empty reply. The message names the
+    server and what to do; callers show the extractive answer instead."""

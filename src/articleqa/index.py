@@ -7,17 +7,20 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from articleqa.answering import Answer, build_answer, candidate_sentences, reveal
 from articleqa.articles import Article, iter_article_files, read_articles
+from articleqa.chat import resolve_follow_up
 from articleqa.chunking import DEFAULT_MAX_TOKENS, Chunk, chunk_article
 from articleqa.embedding import DEFAULT_MODEL, Encoder, load_encoder
-from articleqa.errors import ArticleQAError, ArticleReadError, IndexMismatchError
+from articleqa.errors import ArticleQAError, ArticleReadError, IndexMismatchError, LLMError
+from articleqa.llm import llm_answer_stream, llm_config_from_env
 from articleqa.retrieval import MODES, Hit, limit_per_article, reciprocal_rank_fusion
 from articleqa.store import ChunkRecord, Filters, IndexStore, Manifest
 
@@ -29,6 +32,8 @@ QUERY_BATCH = 256
 CANDIDATES = 50
 DEFAULT_MODE = "hybrid"
 DEFAULT_PER_ARTICLE = 3
+#: Passages an answer is built from.
+ANSWER_PASSAGES = 6
 
 
 def default_index_path() -> Path:
@@ -357,6 +362,87 @@ class ArticleIndex:
             results.append([_hit(records[i], known[i]) for i in ids if i in records])
         return results
 
+    # -- answers -------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, object]] | None = None,
+        *,
+        k: int = ANSWER_PASSAGES,
+        filters: Mapping[str, object] | None = None,
+        max_sentences: int = 4,
+    ) -> Answer:
+        """Answers a question from the articles, quoting them with ``[n]`` citations.
+
+        Args:
+            question: The question.
+            history: The conversation so far, as Gradio chat messages
+                (``[{"role": "user", "content": ...}, {"role": "assistant", ...}]``); used to
+                resolve follow-ups such as "What did he say about ...?".
+            k: Passages to retrieve and quote from.
+            filters: As for :meth:`search`.
+            max_sentences: At most this many quoted sentences.
+
+        Returns:
+            The answer; ``answer.answered`` is False when the articles do not answer.
+
+        Raises:
+            ValueError: If the question is empty, or ``k`` or a filter is invalid.
+        """
+        *_, final = self.ask_stream(question, history, k=k, filters=filters,
+                                    max_sentences=max_sentences)
+        return final
+
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, object]] | None = None,
+        *,
+        k: int = ANSWER_PASSAGES,
+        filters: Mapping[str, object] | None = None,
+        max_sentences: int = 4,
+    ) -> Iterator[Answer]:
+        """:meth:`ask`, as a stream of growing answers for a chat page; the last is complete.
+
+        When ``ARTICLEQA_LLM_URL`` names an OpenAI-compatible chat endpoint, that model writes
+        the reply from the retrieved passages only, its citations checked against them; when it
+        is unset or fails, the extractive answer is given and ``answer.notice`` says why.
+        """
+        question = _check_question(question)
+        follow = resolve_follow_up(question, history)
+        hits = self.search([follow.question], k, filters=filters)[0]
+        notice = None
+        try:
+            config = llm_config_from_env()
+        except ValueError as error:  # a malformed setting must not stop the answer
+            config, notice = None, f"{error}; the reply is quoted from the articles."
+        if config is None:
+            notice = notice or "Quoted from the articles (set ARTICLEQA_LLM_URL to have a " \
+                "language model write replies)."
+        elif hits:
+            try:
+                for partial in llm_answer_stream(config, follow.question, hits):
+                    yield replace(partial, question=question, resolved_question=follow.question)
+                return
+            except LLMError as error:
+                notice = f"{str(error)[:1].upper()}{str(error)[1:]}."
+        sentences = candidate_sentences(hits)
+        # "What else did he say? (What did he say about X?)": sentences are scored against
+        # the question itself; the earlier question only steered the search.
+        scored_as = follow.question.removesuffix(f" ({follow.context})") if follow.wants_more \
+            else follow.question
+        similarities: Sequence[float] = []
+        if sentences:
+            vectors = self.encoder.encode([scored_as, *(s.text for s in sentences)])
+            similarities = (vectors[1:] @ vectors[0]).tolist()
+        answer = build_answer(
+            question, hits, sentences, similarities, resolved_question=scored_as,
+            exclude=follow.quoted if follow.wants_more else (), wants_more=follow.wants_more,
+            max_sentences=max_sentences,
+        )
+        yield from reveal(replace(answer, notice=notice))
+
     # -- status --------------------------------------------------------------------------
 
     def info(self) -> dict[str, object]:
@@ -461,11 +547,12 @@ def _check_k(k: object, name: str = "k") -> None:
         raise ValueError(f"{name}={k!r}: {name} must be a whole number of passages, 1 or more")
 
 
-def _check_question(question: object, number: int) -> str:
+def _check_question(question: object, number: int | None = None) -> str:
+    which = f"question {number}" if number is not None else "the question"
     if not isinstance(question, str):
-        raise ValueError(f"question {number} is {type(question).__name__}, not text")
+        raise ValueError(f"{which} is {type(question).__name__}, not text")
     if not question.strip():
-        raise ValueError(f"question {number} is empty; ask something")
+        raise ValueError(f"{which} is empty; ask something")
     return question.strip()
 
 

@@ -1,0 +1,324 @@
+"""Answers from passages: the sentences that answer a question, quoted verbatim with citations.
+
+An answer is extractive: it quotes sentences of the retrieved passages, each followed by its
+citation marker ``[n]``, and names the speaker and the outlet when the question asks what
+someone said. When the evidence is too weak it says that the indexed articles do not answer
+the question and lists the closest passages as related reading, not as an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from articleqa.articles import Article, normalise_text
+from articleqa.chunking import quote_units, sentence_spans
+from articleqa.lexical import terms
+from articleqa.retrieval import Hit
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The source of one ``[n]`` marker.
+
+    Attributes:
+        number: The ``n`` of the marker; ``answer.citations[n - 1]`` is this citation.
+        hit: The passage the quote comes from (with its article).
+        quote: The quoted words: ``hit.article.body[start:end]``.
+        start: Offset of the quote in the article body.
+        end: End offset (exclusive) of the quote in the article body.
+    """
+
+    number: int
+    hit: Hit
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply to one question.
+
+    Attributes:
+        question: The question as asked.
+        text: The reply, with ``[n]`` markers.
+        answered: False when the indexed articles do not answer the question (the reply then
+            says so, and ``hits`` are related passages only).
+        citations: ``citations[n - 1]`` is the source of marker ``[n]``.
+        hits: The passages the reply was built from (or the related passages).
+        resolved_question: The question as searched, after resolving a follow-up against the
+            conversation ("What did he say..." -> "What did Hammouchi say...").
+        generator: ``"extractive"``, or ``"llm:<model>"`` when a language model wrote it.
+        notice: Something the reader should know about how the reply was made (e.g. the
+            language model was unreachable and the extractive answer is shown), or None.
+    """
+
+    question: str
+    text: str
+    answered: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    resolved_question: str = ""
+    generator: str = "extractive"
+    notice: str | None = None
+    evidence: float = field(default=0.0, compare=False)
+
+
+#: Verbs that introduce reported speech.
+SPEECH_VERBS = (
+    "said", "says", "say", "added", "adds", "told", "tells", "stressed", "stresses",
+    "explained", "explains", "continued", "praised", "noted", "argued", "warned", "insisted",
+    "claimed", "believes", "believed", "pointed out", "emphasised", "emphasized", "described",
+    "called", "urged", "admitted", "revealed", "announced", "suggested", "maintained",
+    "acknowledged", "declared", "commented", "replied", "asked", "wrote", "think", "thinks",
+    "thought", "reckons", "feel", "feels", "felt",
+)
+_QUESTION_SPEAKER = re.compile(
+    r"\b(?:what|how|why|when|where|which|who|whom|did|does|do|has|have|had)\b"
+    r"(?:\s+\w+)?\s+(?:did|does|do|has|have|had|was|is)?\s*"
+    r"(?P<speaker>(?:the\s+)?[\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)\s+"
+    r"(?P<verb>say|said|tell|told|think|thought|believe|feel|argue|claim|warn|reveal|admit|"
+    r"stress|explain|praise|describe|call|urge|suggest|announce|mean|want)\b",
+    re.IGNORECASE,
+)
+_ACCORDING_TO = re.compile(r"\baccording to (?P<speaker>(?:the\s+)?[A-Z][\w.'’-]+"
+                           r"(?:\s+[A-Z][\w.'’-]+)*)")
+_PRONOUN_START = re.compile(r"^\W*(?:he|she|they|the same|the\s+(?:[a-z]+\s+){0,2}"
+                            r"(?:official|minister|director|chief|chairman|president|manager|"
+                            r"boss|spokesman|spokeswoman|spokesperson|head|leader))\b",
+                            re.IGNORECASE)
+_NAMED_SPEAKER = re.compile(
+    r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\s+(?:also\s+)?(?:"
+    + "|".join(SPEECH_VERBS) + r")\b"
+    r"|\b(?:" + "|".join(SPEECH_VERBS) + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
+)
+_PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "this", "that"}
+_QUOTE_MARKS = "“”\"«»"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A candidate sentence (or whole quotation) of a retrieved passage.
+
+    Attributes:
+        hit: Index of the hit (in the answer's hits) it comes from.
+        start: Offset in the article body.
+        end: End offset (exclusive) in the article body.
+        text: ``article.body[start:end]``.
+    """
+
+    hit: int
+    start: int
+    end: int
+    text: str
+
+
+def question_speaker(question: str) -> str | None:
+    """Who the question asks about, when it asks what someone said ("What did Hammouchi say
+    about ...", "What did the chancellor say", "according to Hoffmann, ..."); else None."""
+    for pattern in (_QUESTION_SPEAKER, _ACCORDING_TO):
+        match = pattern.search(question)
+        if match:
+            speaker = match.group("speaker").strip(" ?.,")
+            if speaker.lower() not in _PRONOUNS and terms(speaker):
+                return speaker
+    return None
+
+
+def candidate_sentences(hits: Sequence[Hit], top: int = 5) -> list[Sentence]:
+    """The sentences of the first ``top`` hits, a quotation of several sentences kept whole."""
+    found = []
+    for number, hit in enumerate(hits[:top]):
+        body = hit.article.body
+        units = quote_units(body, sentence_spans(body, hit.start, hit.end))
+        for unit in units:
+            text = body[unit.start : unit.end]
+            if len(terms(text)) >= 3:
+                found.append(Sentence(number, unit.start, unit.end, text))
+    return found
+
+
+def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
+    """Whether the sentence carries words of ``speaker``: it quotes or reports speech and names
+    them, or it opens with a pronoun or role ("He stressed", "The Director General explained")
+    and the nearest earlier sentence that names a speaker names them (or, with none, the
+    headline does)."""
+    wanted = set(terms(speaker)) - {"the"}
+    text = sentence.text
+    if not wanted or not (any(mark in text for mark in _QUOTE_MARKS) or _mentions_speech(text)):
+        return False
+    if wanted & set(terms(text)):
+        return True
+    if not _PRONOUN_START.search(text):
+        return False
+    body = article.body
+    for earlier in reversed(sentence_spans(body, 0, sentence.start)):
+        words = body[earlier.start : earlier.end]
+        if wanted & set(terms(words)):
+            return True
+        if _PRONOUN_START.search(words):
+            continue  # "He added ...": the same speaker goes on
+        match = _NAMED_SPEAKER.search(words)
+        if match and (match.group("name") or match.group("after")).lower() not in _PRONOUNS:
+            return False  # someone else spoke last
+    return bool(wanted & set(terms(article.title)))
+
+
+def _mentions_speech(text: str) -> bool:
+    lowered = f" {text.lower()} "
+    return any(f" {verb} " in lowered or f" {verb}," in lowered for verb in SPEECH_VERBS)
+
+
+#: Below this evidence (see :func:`evidence_score`) the articles are taken not to answer.
+#: Calibrated on the eval set's answerable and unanswerable questions (see the README).
+EVIDENCE_THRESHOLD = 0.45
+#: Weight of the share of the question's topic words that a sentence contains.
+COVERAGE_WEIGHT = 0.15
+#: Added to a sentence that carries the words of the person the question asks about.
+SPEAKER_BONUS = 0.1
+#: A sentence joins the reply when it scores within this margin of the best one.
+SELECTION_MARGIN = 0.1
+_GENERIC = frozenset("""much many happened happen exactly kind sort thing things way
+    year years time times new people""".split())
+
+
+def topic_terms(question: str, speaker: str | None) -> set[str]:
+    """The question's content words, less the speaker's name and generic question words."""
+    return set(terms(question)) - set(terms(speaker or "")) - _GENERIC
+
+
+def evidence_score(similarity: float, coverage: float) -> float:
+    """How well a sentence answers: cosine similarity to the question plus a share of its
+    topic words. Comparable across questions; the refusal threshold applies to it."""
+    return similarity + COVERAGE_WEIGHT * coverage
+
+
+def build_answer(
+    question: str,
+    hits: Sequence[Hit],
+    sentences: Sequence[Sentence],
+    similarities: Sequence[float],
+    *,
+    resolved_question: str | None = None,
+    exclude: Sequence[str] = (),
+    wants_more: bool = False,
+    max_sentences: int = 4,
+    threshold: float = EVIDENCE_THRESHOLD,
+) -> Answer:
+    """Composes the extractive answer from scored candidate sentences.
+
+    Args:
+        question: The question as asked.
+        hits: The retrieved passages, best first.
+        sentences: Candidates from :func:`candidate_sentences` over ``hits``.
+        similarities: Cosine similarity of the (resolved) question to each candidate.
+        resolved_question: The question as searched (a follow-up made standalone).
+        exclude: Quotes already given in the conversation, not to be repeated.
+        wants_more: The question asks for more of what was answered before ("What else did
+            he say?"): the speaker's other words answer it whatever their evidence.
+        max_sentences: At most this many quoted sentences.
+        threshold: Minimum evidence to answer.
+
+    Returns:
+        The answer; ``answered`` is False (and the reply says so) when no sentence reaches
+        ``threshold``.
+    """
+    asked = resolved_question or question
+    speaker = question_speaker(asked)
+    topic = topic_terms(asked, speaker)
+    scored = []
+    for sentence, similarity in zip(sentences, similarities):
+        if _already_quoted(sentence.text, exclude):
+            continue
+        words = set(terms(sentence.text))
+        coverage = len(topic & words) / len(topic) if topic else 0.0
+        evidence = evidence_score(similarity, coverage)
+        own_words = speaker is not None and spoken_by(hits[sentence.hit].article, sentence,
+                                                      speaker)
+        rank = evidence + (SPEAKER_BONUS if own_words else 0.0) - 0.01 * sentence.hit
+        scored.append((rank, evidence, own_words, sentence))
+    if speaker is not None and any(own for _, _, own, _ in scored):
+        scored = [row for row in scored if row[2]]  # prefer the speaker's own words
+    scored.sort(key=lambda row: -row[0])
+    best = max((evidence for _, evidence, _, _ in scored), default=0.0)
+    more_of_speaker = wants_more and speaker is not None and any(row[2] for row in scored)
+    if not scored or (best < threshold and not more_of_speaker):
+        return _refusal(question, asked, hits, best)
+    chosen = [row for row in scored if row[0] >= scored[0][0] - SELECTION_MARGIN]
+    chosen = chosen[:max_sentences]
+    return _compose(question, asked, hits, [s for _, _, _, s in chosen], speaker, best)
+
+
+def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Sentence],
+             speaker: str | None, evidence: float) -> Answer:
+    by_hit_order: dict[str, list[Sentence]] = {}
+    for sentence in chosen:  # articles in order of their best sentence
+        by_hit_order.setdefault(hits[sentence.hit].article.id, []).append(sentence)
+    paragraphs, citations = [], []
+    for group in by_hit_order.values():
+        group.sort(key=lambda s: s.start)
+        article = hits[group[0].hit].article
+        if speaker is not None and all(spoken_by(article, s, speaker) for s in group):
+            lead = f"According to {_outlet(article)}, {speaker} said:"
+        else:
+            lead = f"From “{_one_line(article.title)}”, {_outlet(article)}:"
+        quotes = []
+        for sentence in group:
+            number = len(citations) + 1
+            citations.append(Citation(number, hits[sentence.hit], sentence.text, sentence.start,
+                                      sentence.end))
+            quotes.append(f"> {_one_line(sentence.text)} [{number}]")
+        paragraphs.append(lead + "\n\n" + "\n>\n".join(quotes))  # one Markdown blockquote
+    return Answer(question, "\n\n".join(paragraphs), True, tuple(citations), tuple(hits),
+                  asked, evidence=evidence)
+
+
+def _refusal(question: str, asked: str, hits: Sequence[Hit], evidence: float) -> Answer:
+    related: dict[str, Hit] = {}  # the best passage of each of the three closest articles
+    for hit in hits:
+        if len(related) < 3:
+            related.setdefault(hit.article.id, hit)
+    if not related:
+        text = "The indexed articles do not answer this question: no passage matches it."
+    else:
+        lines = ["The indexed articles do not answer this question. The closest articles, "
+                 "which may be related:"]
+        lines += [f"- “{_one_line(hit.article.title)}”, {_outlet(hit.article)}"
+                  for hit in related.values()]
+        text = "\n".join(lines)
+    return Answer(question, text, False, (), tuple(related.values()), asked, evidence=evidence)
+
+
+def _outlet(article: Article) -> str:
+    name = article.source or "an indexed article"
+    details = [article.country] if article.country else []
+    if article.published:
+        day = article.published
+        details.append(f"{day.day} {day:%B %Y}")
+    return f"{name} ({', '.join(details)})" if details else name
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _already_quoted(text: str, quotes: Sequence[str]) -> bool:
+    plain = normalise_text(text)
+    for quote in quotes:
+        other = normalise_text(quote)
+        if other and (other in plain or plain in other):
+            return True
+    return False
+
+
+def reveal(answer: Answer) -> Iterator[Answer]:
+    """The answer line by line, as a stream of growing answers; the last is ``answer``."""
+    lines = answer.text.split("\n")
+    for end in range(1, len(lines)):
+        text = "\n".join(lines[:end]).rstrip()
+        if text and not text.endswith(">"):
+            shown = tuple(c for c in answer.citations if f"[{c.number}]" in text)
+            yield replace(answer, text=text, citations=shown)
+    yield answer
