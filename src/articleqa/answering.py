@@ -9,7 +9,7 @@ the question and lists the closest passages as related reading, not as an answer
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from articleqa.articles import Article, normalise_text
@@ -83,7 +83,7 @@ _QUESTION_SPEAKER = re.compile(
     r"stress|explain|praise|describe|call|urge|suggest|announce|mean|want)\b",
     re.IGNORECASE,
 )
-_ACCORDING_TO = re.compile(r"\baccording to (?P<speaker>(?:the\s+)?[A-Z][\w.'’-]+"
+_ACCORDING_TO = re.compile(r"\b(?i:according to) (?P<speaker>(?:the\s+)?[A-Z][\w.'’-]+"
                            r"(?:\s+[A-Z][\w.'’-]+)*)")
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|they|the same|the\s+(?:[a-z]+\s+){0,2}"
                             r"(?:official|minister|director|chief|chairman|president|manager|"
@@ -173,13 +173,17 @@ def _mentions_speech(text: str) -> bool:
 
 #: Below this evidence (see :func:`evidence_score`) the articles are taken not to answer.
 #: Calibrated on the eval set's answerable and unanswerable questions (see the README).
-EVIDENCE_THRESHOLD = 0.45
+EVIDENCE_THRESHOLD = 0.55
 #: Weight of the share of the question's topic words that a sentence contains.
 COVERAGE_WEIGHT = 0.15
+#: Weight of the share (by rarity) of the question's topic words found in no passage at all.
+MISSING_WEIGHT = 0.3
 #: Added to a sentence that carries the words of the person the question asks about.
 SPEAKER_BONUS = 0.1
+#: Taken from a sentence per place its passage stands below the first in the retrieval.
+RANK_PENALTY = 0.02
 #: A sentence joins the reply when it scores within this margin of the best one.
-SELECTION_MARGIN = 0.1
+SELECTION_MARGIN = 0.15
 _GENERIC = frozenset("""much many happened happen exactly kind sort thing things way
     year years time times new people""".split())
 
@@ -189,10 +193,26 @@ def topic_terms(question: str, speaker: str | None) -> set[str]:
     return set(terms(question)) - set(terms(speaker or "")) - _GENERIC
 
 
-def evidence_score(similarity: float, coverage: float) -> float:
-    """How well a sentence answers: cosine similarity to the question plus a share of its
-    topic words. Comparable across questions; the refusal threshold applies to it."""
-    return similarity + COVERAGE_WEIGHT * coverage
+def evidence_score(similarity: float, coverage: float, missing: float = 0.0) -> float:
+    """How well a sentence answers: its cosine similarity to the question, plus the share of the
+    question's topic words it holds, less the share (by rarity) of topic words that no
+    retrieved passage holds ("drone smuggling" asked of articles that never mention drones).
+    Comparable across questions; the refusal threshold applies to it."""
+    return similarity + COVERAGE_WEIGHT * coverage - MISSING_WEIGHT * missing
+
+
+def missing_share(topic: set[str], hits: Sequence[Hit],
+                  rarity: Callable[[str], float] | None = None) -> float:
+    """The share of ``topic`` that no hit (headline or passage) contains, each word weighted
+    by ``rarity`` (e.g. its inverse document frequency; 1 for all by default)."""
+    if not topic:
+        return 0.0
+    weigh = rarity or (lambda term: 1.0)
+    present: set[str] = set()
+    for hit in hits:
+        present.update(terms(f"{hit.article.title} {hit.text}"))
+    total = sum(weigh(t) for t in topic)
+    return sum(weigh(t) for t in topic - present) / total if total else 0.0
 
 
 def build_answer(
@@ -204,6 +224,7 @@ def build_answer(
     resolved_question: str | None = None,
     exclude: Sequence[str] = (),
     wants_more: bool = False,
+    rarity: Callable[[str], float] | None = None,
     max_sentences: int = 4,
     threshold: float = EVIDENCE_THRESHOLD,
 ) -> Answer:
@@ -213,11 +234,13 @@ def build_answer(
         question: The question as asked.
         hits: The retrieved passages, best first.
         sentences: Candidates from :func:`candidate_sentences` over ``hits``.
-        similarities: Cosine similarity of the (resolved) question to each candidate.
+        similarities: Cosine similarity of the (resolved) question to each candidate (embedded
+            with its article's headline in front, as passages are).
         resolved_question: The question as searched (a follow-up made standalone).
         exclude: Quotes already given in the conversation, not to be repeated.
         wants_more: The question asks for more of what was answered before ("What else did
             he say?"): the speaker's other words answer it whatever their evidence.
+        rarity: Weight of a word by how rare it is in the index (see :func:`missing_share`).
         max_sentences: At most this many quoted sentences.
         threshold: Minimum evidence to answer.
 
@@ -228,16 +251,17 @@ def build_answer(
     asked = resolved_question or question
     speaker = question_speaker(asked)
     topic = topic_terms(asked, speaker)
+    missing = missing_share(topic, hits, rarity)
     scored = []
     for sentence, similarity in zip(sentences, similarities):
         if _already_quoted(sentence.text, exclude):
             continue
         words = set(terms(sentence.text))
         coverage = len(topic & words) / len(topic) if topic else 0.0
-        evidence = evidence_score(similarity, coverage)
+        evidence = evidence_score(similarity, coverage, missing)
         own_words = speaker is not None and spoken_by(hits[sentence.hit].article, sentence,
                                                       speaker)
-        rank = evidence + (SPEAKER_BONUS if own_words else 0.0) - 0.01 * sentence.hit
+        rank = evidence + (SPEAKER_BONUS if own_words else 0.0) - RANK_PENALTY * sentence.hit
         scored.append((rank, evidence, own_words, sentence))
     if speaker is not None and any(own for _, _, own, _ in scored):
         scored = [row for row in scored if row[2]]  # prefer the speaker's own words

@@ -428,20 +428,20 @@ class ArticleIndex:
             except LLMError as error:
                 notice = f"{str(error)[:1].upper()}{str(error)[1:]}."
         sentences = candidate_sentences(hits)
-        # "What else did he say? (What did he say about X?)": sentences are scored against
-        # the question itself; the earlier question only steered the search.
-        scored_as = follow.question.removesuffix(f" ({follow.context})") if follow.wants_more \
-            else follow.question
+        # "How much will it cost? (When does the PSP go on sale?)": the earlier question in
+        # brackets steers the search; the sentences are scored against the question itself.
+        scored_as = follow.question.removesuffix(f" ({follow.context})")
         similarities: Sequence[float] = []
         if sentences:
-            vectors = self.encoder.encode([scored_as, *(s.text for s in sentences)])
+            vectors = self.encoder.encode([scored_as, *(
+                passage_for_embedding(hits[s.hit].article.title, s.text) for s in sentences)])
             similarities = (vectors[1:] @ vectors[0]).tolist()
         answer = build_answer(
             question, hits, sentences, similarities, resolved_question=scored_as,
             exclude=follow.quoted if follow.wants_more else (), wants_more=follow.wants_more,
-            max_sentences=max_sentences,
+            rarity=self._store.rarity, max_sentences=max_sentences,
         )
-        yield from reveal(replace(answer, notice=notice))
+        yield from reveal(replace(answer, resolved_question=follow.question, notice=notice))
 
     # -- status --------------------------------------------------------------------------
 
