@@ -1,4 +1,4 @@
-"""The articleqa web page: `python app.py [--index DIR] [--articles DIR ...]`."""
+"""The articleqa chat page: `python app.py [--index DIR] [--articles PATH ...]`."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ import sys
 
 from articleqa import ArticleIndex, ArticleQAError
 from articleqa.index import default_index_path
-from articleqa.web import CSS, build_app
+from articleqa.web import build_app, serve
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Serve the articleqa page.")
+    parser = argparse.ArgumentParser(
+        description="Serve the articleqa chat page over an index.",
+        epilog="example: python app.py --index embeddings --articles ../shared/corpus/overview",
+    )
     parser.add_argument("--index", default=default_index_path(), metavar="DIR",
                         help="index folder (default: $ARTICLEQA_INDEX or ./embeddings)")
     parser.add_argument("--articles", nargs="+", default=[], metavar="PATH",
                         help="article files or folders to ingest before serving")
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to serve on (default: 127.0.0.1, this machine only)")
+                        help="address to serve on (default: 127.0.0.1, this machine only; "
+                             "0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
     args = parser.parse_args()
     try:
@@ -27,10 +31,11 @@ def main() -> int:
             print(f"ingest: {report.summary()}", file=sys.stderr)
             for path, reason in report.failed:
                 print(f"  failed: {path}: {reason}", file=sys.stderr)
+        page = build_app(index)
     except ArticleQAError as error:
         print(f"app.py: error: {error}", file=sys.stderr)
         return 1
-    build_app(index).launch(server_name=args.host, server_port=args.port, css=CSS)
+    serve(page, host=args.host, port=args.port)
     return 0
 
 

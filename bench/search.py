@@ -44,11 +44,12 @@ def main() -> None:
                 started = time.perf_counter()
                 index.search_one(question, 5, mode=mode)
                 latencies[mode].append(time.perf_counter() - started)
-        rates = {}
-        for mode in MODES:
-            started = time.perf_counter()
-            index.search(batch, 5, mode=mode)
-            rates[mode] = len(batch) / (time.perf_counter() - started)
+        rates: dict[str, float] = {mode: 0.0 for mode in MODES}
+        for _ in range(3):  # rounds of all modes; the best round of each counts
+            for mode in MODES:
+                started = time.perf_counter()
+                index.search(batch, 5, mode=mode)
+                rates[mode] = max(rates[mode], len(batch) / (time.perf_counter() - started))
         info = index.info()
     print(f"index: {info['passages']} passages, {info['articles']} articles; "
           f"{len(questions)} questions one at a time, interleaved; batch of {len(batch)}")

@@ -70,8 +70,8 @@ class IngestReport:
         if self.duplicates:
             parts.append(f"{len(self.duplicates)} duplicates")
         parts.append(f"{len(self.failed)} failed")
-        return (f"{', '.join(parts)}; {self.passages} passages embedded "
-                f"in {self.seconds:.1f}s")
+        passages = "1 passage" if self.passages == 1 else f"{self.passages} passages"
+        return f"{', '.join(parts)}; {passages} embedded in {self.seconds:.1f}s"
 
 
 class ArticleIndex:
