@@ -450,3 +450,30 @@ def test_a_reader_sees_what_the_writer_commits(tmp_path: Path) -> None:
     assert reader.counts()["segments"] == 1
     reader.close()
     writer.close()
+
+
+def test_reader_survives_a_merge_that_deletes_segments_while_it_refreshes(tmp_path) -> None:
+    from articleqa.store import IndexStore, Manifest
+
+    writer = IndexStore.create(tmp_path / "ix", Manifest("test/model", 4, 64))
+    rng = np.random.default_rng(7)
+    for round_ in range(3):
+        vectors = rng.normal(size=(2, 4)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        article = Article(f"a{round_}", f"Title {round_}", "One. Two.")
+        chunks = [Chunk(f"c{round_}{i}", article.id, "One.", 0, 4) for i in range(2)]
+        writer.add([article], chunks, vectors)
+    reader = IndexStore.open(tmp_path / "ix")
+    real_load = reader._load_segment
+    merged = []
+
+    def load_during_merge(name: str, expected: int):
+        if not merged:  # the writer merges (and deletes the old files) mid-refresh
+            merged.append(True)
+            writer.merge_segments(max_segments=1)
+        return real_load(name, expected)
+
+    reader._load_segment = load_during_merge
+    scores, ids = reader.search(rng.normal(size=(1, 4)).astype(np.float32), 6)
+    assert merged and sorted(ids[0].tolist()) == [1, 2, 3, 4, 5, 6]
+    assert reader.counts()["segments"] == 1

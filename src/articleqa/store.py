@@ -389,21 +389,28 @@ class IndexStore:
 
     def refresh(self) -> None:
         """Loads what other writers committed since the last call (cheap when nothing did)."""
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._data_version:
+        for _ in range(5):
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if version == self._data_version:
+                return
+            with self._transaction("DEFERRED"):  # segments and tombstones from one state
+                expected = dict(self._db.execute("SELECT name, vectors FROM segments"))
+                tombstones = np.fromiter(
+                    (r[0] for r in self._db.execute("SELECT vector_id FROM tombstones")),
+                    dtype=np.int64,
+                )
+            try:
+                self._segments = {name: self._segments.get(name)
+                                  or self._load_segment(name, vectors)
+                                  for name, vectors in expected.items()}
+            except _SegmentGone:
+                if self._db.execute("PRAGMA data_version").fetchone()[0] != version:
+                    continue  # a writer merged segments meanwhile: read the new list
+                raise
+            self._tombstones = tombstones
+            self._data_version = version
             return
-        with self._transaction("DEFERRED"):  # segments and tombstones from one state
-            expected = dict(self._db.execute("SELECT name, vectors FROM segments").fetchall())
-            tombstones = np.fromiter(
-                (r[0] for r in self._db.execute("SELECT vector_id FROM tombstones")),
-                dtype=np.int64,
-            )
-        segments = {}
-        for name, vectors in expected.items():
-            segments[name] = self._segments.get(name) or self._load_segment(name, vectors)
-        self._segments = segments
-        self._tombstones = tombstones
-        self._data_version = version
+        raise IndexCorruptError(f"{self.path} keeps changing under this reader; try again")
 
     # -- writing -------------------------------------------------------------------------
 
@@ -606,6 +613,11 @@ class IndexStore:
 
     def _load_segment(self, name: str, expected: int) -> faiss.Index:
         file = self.path / SEGMENTS / f"{name}.faiss"
+        if not file.exists():
+            raise _SegmentGone(
+                f"{file} is missing; the index is damaged: rebuild it by ingesting the articles "
+                f"again into an empty folder"
+            )
         problem = None
         try:
             index = faiss.read_index(str(file))
@@ -646,6 +658,10 @@ class IndexStore:
         for file in (self.path / SEGMENTS).iterdir():
             if file.suffix == ".tmp" or (file.suffix == ".faiss" and file.stem not in live):
                 file.unlink(missing_ok=True)
+
+
+class _SegmentGone(IndexCorruptError):
+    """A segment the records list is not on disk (damage, or a merge that just replaced it)."""
 
 
 def merge_top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
