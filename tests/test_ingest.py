@@ -495,3 +495,16 @@ def test_real_articles_ingest_and_are_found(tmp_path: Path) -> None:
         hespress = opened.search(["Hammouchi Interpol"], k=1,
                                  filters={"source": "Hespress"})[0][0].article
         assert (hespress.country, hespress.published) == ("Morocco", dt.date(2025, 11, 24))
+
+
+def test_a_long_headline_shrinks_the_passages_to_fit_the_model(tmp_path: Path) -> None:
+    encoder = HashEncoder()  # reads 256 tokens; one word is one token
+    title = " ".join(f"headline{i}" for i in range(150))
+    body = " ".join(f"Sentence number {i} says little." for i in range(200))
+    (tmp_path / "long.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+    with ArticleIndex.open(tmp_path / "ix", encoder=encoder) as index:
+        index.ingest([tmp_path / "long.txt"], progress=False)
+        hits = index.search_one("Sentence number 7", k=50, per_article=None)
+    assert hits
+    for hit in hits:
+        assert encoder.count_tokens([f"{title}\n{hit.text}"])[0] <= encoder.max_tokens - 2

@@ -32,6 +32,8 @@ QUERY_BATCH = 256
 CANDIDATES = 50
 DEFAULT_MODE = "hybrid"
 DEFAULT_PER_ARTICLE = 3
+#: The smallest passage budget a very long headline can leave.
+MIN_PASSAGE_TOKENS = 32
 #: Passages an answer is built from.
 ANSWER_PASSAGES = 6
 
@@ -217,7 +219,7 @@ class ArticleIndex:
                     else:
                         filled = _fill(article, source=source, country=country)
                         chunks = chunk_article(filled, self.encoder.count_tokens,
-                                               self._store.manifest.max_tokens)
+                                               self._passage_budget(filled.title))
                         pending.append((filled, chunks, file))
                     seen.add(article.id)
                 if links:
@@ -246,6 +248,12 @@ class ArticleIndex:
                     f"`articleqa search --json` shows the ids of the articles it finds"
                 )
             self._store.merge_segments()
+
+    def _passage_budget(self, title: str) -> int:
+        """The index's passage budget, less what a long headline leaves of the model's input
+        (headline and passage are embedded together; the model cuts what does not fit)."""
+        room = self.encoder.max_tokens - 2 - self.encoder.count_tokens([title])[0]
+        return max(MIN_PASSAGE_TOKENS, min(self._store.manifest.max_tokens, room))
 
     def _read(self, path: Path, today: dt.date | None, report: IngestReport
               ) -> list[Article] | None:
