@@ -61,7 +61,7 @@ class SentenceTransformerEncoder:
             raise ModelLoadError(
                 f"sentence-transformers is not installed ({error}); run: pip install articleqa"
             ) from error
-        self.name = DEFAULT_MODEL if model in _DEFAULT_MODEL_ALIASES else model
+        self.name = canonical_model_name(model)
         location = _default_model_path() if self.name == DEFAULT_MODEL else model
         try:
             with _quiet_loading():
@@ -121,6 +121,11 @@ class HashEncoder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(_words(text)) for text in texts]
+
+
+def canonical_model_name(model: str) -> str:
+    """The name a model is recorded under: the default model's aliases become its full name."""
+    return DEFAULT_MODEL if model in _DEFAULT_MODEL_ALIASES else model
 
 
 def load_encoder(model: str = DEFAULT_MODEL) -> Encoder:

@@ -18,7 +18,7 @@ from articleqa.answering import Answer, build_answer, candidate_sentences, revea
 from articleqa.articles import Article, iter_article_files, read_articles
 from articleqa.chat import resolve_follow_up
 from articleqa.chunking import DEFAULT_MAX_TOKENS, Chunk, chunk_article
-from articleqa.embedding import DEFAULT_MODEL, Encoder, load_encoder
+from articleqa.embedding import DEFAULT_MODEL, Encoder, canonical_model_name, load_encoder
 from articleqa.errors import ArticleQAError, ArticleReadError, IndexMismatchError, LLMError
 from articleqa.llm import llm_answer_stream, llm_config_from_env
 from articleqa.retrieval import MODES, Hit, limit_per_article, reciprocal_rank_fusion
@@ -123,7 +123,7 @@ class ArticleIndex:
             manifest = Manifest(encoder.name, encoder.dimension, max_tokens)
             return cls(IndexStore.create(folder, manifest), encoder)
         store = IndexStore.open(folder)
-        if wanted is not None and _canonical(wanted) != store.manifest.model:
+        if wanted is not None and canonical_model_name(wanted) != store.manifest.model:
             store.close()
             raise IndexMismatchError(
                 f"{folder} was built with the embedding model {store.manifest.model!r}, not "
@@ -572,10 +572,6 @@ def _check_encoder(store: IndexStore, encoder: Encoder) -> None:
             f"the encoder is {encoder.name!r} ({encoder.dimension} dimensions). Open it with "
             f"the model it was built with, or ingest the articles into a new folder"
         )
-
-
-def _canonical(model: str) -> str:
-    return DEFAULT_MODEL if model in ("all-MiniLM-L6-v2", "default") else model
 
 
 def _fill(article: Article, *, source: str | None, country: str | None) -> Article:

@@ -226,10 +226,6 @@ class IndexStore:
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
 
-    def has_article(self, article_id: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return row is not None
-
     def known_article_ids(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that are stored."""
         known: set[str] = set()
