@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from articleqa import ArticleIndex, evaluation
-from articleqa.index import DEFAULT_MODE
 
 EVALSET = Path(__file__).parent / "data" / "evalset.jsonl"
 
@@ -33,8 +32,13 @@ def _metric(results: dict[str, evaluation.EvalResult], mode: str, name: str) -> 
     return results[mode].headline.metrics[name]
 
 
-def test_default_mode_is_hybrid() -> None:
-    assert DEFAULT_MODE == "hybrid"
+def test_search_uses_hybrid_by_default(real_index: ArticleIndex) -> None:
+    questions = [q.question for q in evaluation.load_evalset(EVALSET)[:40]]
+    ids = [[h.chunk_id for h in hits] for hits in real_index.search(questions, 5)]
+    assert ids == [[h.chunk_id for h in hits]
+                   for hits in real_index.search(questions, 5, mode="hybrid")]
+    assert ids != [[h.chunk_id for h in hits]
+                   for hits in real_index.search(questions, 5, mode="dense")]
 
 
 @pytest.mark.parametrize("metric", ["recall@5", "mrr@10"])
