@@ -25,9 +25,11 @@ REQUIRED_KEYS = {
     "answerable",
     "style",
     "tags",
+    "split",
 }
 OPTIONAL_KEYS = {"follow_up_of"}
-STYLES = {"what_said", "fact", "why_how", "paraphrase", "follow_up", "unanswerable"}
+STYLES = {"what_said", "fact", "why_how", "paraphrase", "follow_up", "unanswerable", "who_won",
+          "role"}
 BBC_TOPICS = ("business", "entertainment", "politics", "sport", "tech")
 
 MIN_QUESTIONS = 120
@@ -94,6 +96,22 @@ def test_schema_and_ids():
         assert isinstance(r["answerable"], bool), r["id"]
         assert r["style"] in STYLES, f"{r['id']}: bad style {r['style']!r}"
         assert (r["style"] == "unanswerable") == (not r["answerable"]), r["id"]
+
+
+@needs_corpus
+def test_dev_and_test_share_no_article():
+    """Constants are tuned on dev and reported on test: no article (nor a copy of it under
+    another file name) may be in both."""
+    splits: dict[str, set[str]] = {"dev": set(), "test": set()}
+    for r in ROWS:
+        assert r["split"] in splits, f"{r['id']}: split must be dev or test"
+        splits[r["split"]].update(_article_text(a) for a in r["relevant_articles"])
+    shared = splits["dev"] & splits["test"]
+    assert not shared, f"{len(shared)} article(s) in both splits: {sorted(shared)[:1]}"
+    by_id = {r["id"]: r for r in ROWS}
+    for r in ROWS:
+        if r.get("follow_up_of"):
+            assert by_id[r["follow_up_of"]]["split"] == r["split"], r["id"]
 
 
 def test_size_and_coverage():

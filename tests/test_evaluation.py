@@ -604,3 +604,15 @@ def test_cli_eval_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> N
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "Example: articleqa eval " in out and "--modes" in out and "--plot" in out
+
+
+def test_select_split_keeps_one_split_and_rejects_unknown_or_empty():
+    questions = [evaluation.EvalQuestion("a", "q?", split="dev"),
+                 evaluation.EvalQuestion("b", "q?", split="test"),
+                 evaluation.EvalQuestion("c", "q?")]
+    assert [q.id for q in evaluation.select_split(questions, "test")] == ["b"]
+    assert [q.id for q in evaluation.select_split(questions, None)] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="not one of"):
+        evaluation.select_split(questions, "train")
+    with pytest.raises(ValueError, match="no question"):
+        evaluation.select_split(questions[:1], "test")

@@ -208,7 +208,7 @@ def _eval(args: argparse.Namespace) -> int:
         raise ValueError(f"--modes {args.modes!r} names no retrieval mode; e.g. dense,bm25,hybrid")
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise ValueError("--plot needs matplotlib: pip install 'articleqa[plot]'")
-    questions = evaluation.load_evalset(args.evalset)
+    questions = evaluation.select_split(evaluation.load_evalset(args.evalset), args.split)
     with ArticleIndex.open(args.index, create=False) as index:
         for mode in modes:  # an unknown mode fails here, before any mode has run
             index.search([], 1, mode=mode)
@@ -329,7 +329,9 @@ def _parser() -> argparse.ArgumentParser:
                        "--plot recall.png", _eval)
     evaluate.add_argument("evalset", type=Path, metavar="EVALSET.jsonl",
                           help="one question a line: id, question, relevant_articles, "
-                          "relevant_text, answers, answerable, style, tags, follow_up_of")
+                          "relevant_text, answers, answerable, style, tags, follow_up_of, split")
+    evaluate.add_argument("--split", choices=("dev", "test"),
+                          help="only the questions of this split (tune on dev, report on test)")
     evaluate.add_argument("--modes", default="dense,bm25,hybrid",
                           help="retrieval modes to compare, comma-separated "
                           "(default: %(default)s)")

@@ -47,7 +47,10 @@ Search = Callable[[list[str], int], Sequence[Sequence[Hit]]]
 PathsOf = Callable[[Article], Iterable[str]]
 
 _KEYS = ("id", "question", "relevant_articles", "relevant_text", "answers", "answerable",
-         "style", "tags", "follow_up_of")
+         "style", "tags", "follow_up_of", "split")
+#: The parts of an eval set: constants are chosen on ``dev`` and reported on ``test``; no
+#: article is in both.
+SPLITS = ("dev", "test")
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,6 +73,7 @@ class EvalQuestion:
         style: The kind of question (``"fact"``, ``"what_said"``, ...), if labelled.
         tags: Free labels used to break the results down.
         follow_up_of: Id of the earlier question this one follows, if any.
+        split: ``"dev"`` (constants are tuned on it) or ``"test"`` (reported only), if set.
     """
 
     id: str
@@ -81,6 +85,25 @@ class EvalQuestion:
     style: str | None = None
     tags: tuple[str, ...] = ()
     follow_up_of: str | None = None
+    split: str | None = None
+
+
+def select_split(questions: Iterable[EvalQuestion], split: str | None) -> list[EvalQuestion]:
+    """The questions of one split (None: all of them).
+
+    Raises:
+        ValueError: If ``split`` is not one of :data:`SPLITS`, or no question belongs to it.
+    """
+    questions = list(questions)
+    if split is None:
+        return questions
+    if split not in SPLITS:
+        raise ValueError(f"split {split!r} is not one of {SPLITS}")
+    chosen = [q for q in questions if q.split == split]
+    if not chosen:
+        raise ValueError(f"no question of the eval set is in the {split!r} split; label "
+                         f"questions with \"split\": \"{split}\"")
+    return chosen
 
 
 def load_evalset(path: str | os.PathLike[str]) -> list[EvalQuestion]:
@@ -162,7 +185,10 @@ def _parse_question(record: object, where: str) -> EvalQuestion:
         style=_optional_string(record, "style", where),
         tags=_strings(record, "tags", where),
         follow_up_of=_optional_string(record, "follow_up_of", where),
+        split=_optional_string(record, "split", where),
     )
+    if question.split is not None and question.split not in SPLITS:
+        raise ValueError(f"{where}: 'split' must be one of {list(SPLITS)}, not {question.split!r}")
     if not answerable and (question.relevant_articles or question.relevant_text
                            or question.answers):
         raise ValueError(f"{where}: question {question.id!r} is marked unanswerable but has "
