@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from articleqa import Answer, Article, Citation, Hit
-from articleqa.answer_quality import evaluate_answers, format_answer_report, quotes_gold
 from articleqa.evaluation import EvalQuestion
+from articleqa.evaluation.answers import evaluate_answers, format_answer_report, quotes_gold
 
 BODY = "The mayor said the bridge opens in May. Repairs cost four million."
 ARTICLE = Article("a1", "Bridge to reopen", BODY)
@@ -64,3 +64,11 @@ def test_follow_ups_are_asked_alone_and_with_their_conversation() -> None:
     assert report.trade_off[0.7] == (0.0, 0.0)
     assert report.trade_off[0.3] == (0.0, 1.0)    # the unanswerable 0.5 would be answered
     assert "refused 100.0%" in format_answer_report(report)
+
+
+def test_progress_is_shown_on_stderr_when_asked(capsys) -> None:
+    questions = [_question("q1", "When does the bridge open?", gold=("opens in May",))]
+    evaluate_answers(questions, lambda q, h: _answer(q, None, 0.4), progress=True)
+    assert "answers: 100%" in capsys.readouterr().err
+    evaluate_answers(questions, lambda q, h: _answer(q, None, 0.4))  # not a terminal
+    assert capsys.readouterr().err == ""

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from articleqa import Answer, ArticleIndex, evaluation
-from articleqa.answer_quality import evaluate_answers
 from articleqa.answering import (
     EVIDENCE_THRESHOLD,
     Sentence,
@@ -19,6 +18,7 @@ from articleqa.answering import (
     spoken_by,
 )
 from articleqa.articles import read_articles
+from articleqa.evaluation import evaluate_answers
 from articleqa.retrieval import Hit
 from tests.conftest import OVERVIEW
 from tests.test_llm import closed_port, fake_llm  # noqa: F401  (fixtures)

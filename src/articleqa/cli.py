@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from articleqa import answer_quality, evaluation
+from articleqa import evaluation
 from articleqa.answering import Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS
 from articleqa.errors import ArticleQAError
@@ -222,7 +222,7 @@ def _eval(args: argparse.Namespace) -> int:
         )
         answers = None
         if args.answers:
-            answers = answer_quality.evaluate_answers(
+            answers = evaluation.evaluate_answers(
                 questions, lambda question, history: index.ask(question, history))
     if args.plot is not None:
         try:
@@ -237,12 +237,12 @@ def _eval(args: argparse.Namespace) -> int:
             report["misses"] = {mode: [row.id for row in evaluation.misses(result)]
                                 for mode, result in results.items()}
         if answers is not None:
-            report["answers"] = answer_quality.answer_report_json(answers)
+            report["answers"] = evaluation.answer_report_json(answers)
         print(json.dumps(report, ensure_ascii=False))
         return 0
     print(evaluation.format_table(results), end="")
     if answers is not None:
-        print("\n" + answer_quality.format_answer_report(answers), end="")
+        print("\n" + evaluation.format_answer_report(answers), end="")
     if args.misses:
         for mode, result in results.items():
             _print_misses(mode, result)

@@ -1,22 +1,25 @@
 """Answer quality over an eval set: gold quotes, refusals, and follow-ups with and without history.
 
-For each question of an eval set (see :mod:`articleqa.evaluation`) the answerer is asked once
-as the question stands and, for a follow-up, once more with the conversation before it (the
-earlier questions and the answers given to them). A reply *quotes gold* when one of its quotes
-holds one of the question's ``relevant_text`` snippets (or, for a question without snippets,
-one of its ``answers``).
+For each question of an eval set (see :mod:`articleqa.evaluation.evalset`) the answerer is
+asked once as the question stands and, for a follow-up, once more with the conversation before
+it (the earlier questions and the answers given to them). A reply *quotes gold* when one of its
+quotes holds one of the question's ``relevant_text`` snippets (or, for a question without
+snippets, one of its ``answers``).
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tqdm import tqdm
+
 from articleqa.answering import Answer
 from articleqa.articles import normalise_text
-from articleqa.evaluation import EvalQuestion
+from articleqa.evaluation.evalset import EvalQuestion
 
 #: ``ask(question, history) -> Answer``; history in Gradio's messages format, or None.
 Ask = Callable[[str, Sequence[Mapping[str, str]] | None], Answer]
@@ -72,13 +75,22 @@ def quotes_gold(answer: Answer, question: EvalQuestion) -> bool:
     return any(g in q for g in gold for q in quotes)
 
 
-def evaluate_answers(questions: Iterable[EvalQuestion], ask: Ask) -> AnswerReport:
-    """Asks every question (follow-ups also with their conversation) and scores the replies."""
+def evaluate_answers(questions: Iterable[EvalQuestion], ask: Ask, *,
+                     progress: bool | None = None) -> AnswerReport:
+    """Asks every question (follow-ups also with their conversation) and scores the replies.
+
+    Args:
+        questions: The eval set.
+        ask: ``ask(question, history)``, e.g. ``ArticleIndex.ask``.
+        progress: Show a progress bar on stderr; by default only when stderr is a terminal.
+    """
     questions = list(questions)
     by_id = {q.id: q for q in questions}
     replies: dict[str, Answer] = {}  # the answer each question got in its conversation
     rows = []
-    for question in questions:
+    if progress is None:
+        progress = sys.stderr.isatty()
+    for question in tqdm(questions, desc="answers", unit="question", disable=not progress):
         alone = ask(question.question, None)
         rows.append(_row(question, alone, with_history=False))
         replies[question.id] = alone
