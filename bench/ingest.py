@@ -49,10 +49,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from articleqa.articles import iter_article_files, read_articles  # noqa: E402
 from articleqa.chunking import chunk_article  # noqa: E402
 from articleqa.errors import ArticleReadError  # noqa: E402
 from articleqa.index import COMMIT_PASSAGES, ArticleIndex, passage_for_embedding  # noqa: E402
+from articleqa.readers import iter_article_files, read_articles  # noqa: E402
 from articleqa.store import Filters, IndexStore  # noqa: E402
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "bbc"

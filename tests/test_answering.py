@@ -17,8 +17,8 @@ from articleqa.answering import (
     question_speaker,
     spoken_by,
 )
-from articleqa.articles import read_articles
 from articleqa.evaluation import evaluate_answers
+from articleqa.readers import read_articles
 from articleqa.retrieval import Hit
 from tests.conftest import OVERVIEW
 from tests.test_llm import closed_port, fake_llm  # noqa: F401  (fixtures)

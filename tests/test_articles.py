@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from articleqa.articles import (
+from articleqa.errors import ArticleReadError
+from articleqa.readers import (
     Article,
     iter_article_files,
     parse_json_records,
@@ -19,7 +20,6 @@ from articleqa.articles import (
     read_text_file,
     resolve_weekday_date,
 )
-from articleqa.errors import ArticleReadError
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 OVERVIEW_PAGE = CORPUS / "overview" / "000_9f3ee334bca204eb.txt"

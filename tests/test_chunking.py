@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from articleqa.articles import Article, article_id, read_articles
 from articleqa.chunking import (
     Chunk,
     Span,
@@ -18,6 +17,7 @@ from articleqa.chunking import (
     quote_units,
     sentence_spans,
 )
+from articleqa.readers import Article, article_id, read_articles
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

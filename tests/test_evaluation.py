@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from articleqa import evaluation
-from articleqa.articles import Article
 from articleqa.cli import main
 from articleqa.evaluation import (
     EvalQuestion,
@@ -37,6 +36,7 @@ from articleqa.evaluation import (
     recall_at,
     results_to_json,
 )
+from articleqa.readers import Article
 from articleqa.retrieval import Hit
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from articleqa.articles import Article
 from articleqa.chunking import Chunk
 from articleqa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from articleqa.readers import Article
 from articleqa.store import MANIFEST, RECORDS, SEGMENTS, Filters, IndexStore, Manifest, merge_top_k
 
 DIM = 8

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from articleqa.answering import Answer, Citation
-from articleqa.articles import Article
 from articleqa.chunking import Chunk
 from articleqa.errors import (
+    ArticleNotFoundError,
     ArticleQAError,
     ArticleReadError,
     IndexCorruptError,
@@ -14,7 +14,8 @@ from articleqa.errors import (
     LLMError,
     ModelLoadError,
 )
-from articleqa.index import ArticleIndex, ArticleNotFoundError, IngestReport
+from articleqa.index import ArticleIndex, IngestReport
+from articleqa.readers.article import Article
 from articleqa.retrieval import Hit
 
 __all__ = [

@@ -12,10 +12,11 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from articleqa.articles import Article, normalise_text
 from articleqa.chunking import quote_units, sentence_spans
 from articleqa.lexical import terms
+from articleqa.readers.article import Article, normalise_text
 from articleqa.retrieval import Hit
+from articleqa.vocab import QUESTION_SPEECH_VERBS, SPEAKER_ROLES, SPEECH_VERBS
 
 
 @dataclass(frozen=True)
@@ -66,29 +67,17 @@ class Answer:
     evidence: float = field(default=0.0, compare=False)
 
 
-#: Verbs that introduce reported speech.
-SPEECH_VERBS = (
-    "said", "says", "say", "added", "adds", "told", "tells", "stressed", "stresses",
-    "explained", "explains", "continued", "praised", "noted", "argued", "warned", "insisted",
-    "claimed", "believes", "believed", "pointed out", "emphasised", "emphasized", "described",
-    "called", "urged", "admitted", "revealed", "announced", "suggested", "maintained",
-    "acknowledged", "declared", "commented", "replied", "asked", "wrote", "think", "thinks",
-    "thought", "reckons", "feel", "feels", "felt",
-)
 _QUESTION_SPEAKER = re.compile(
     r"\b(?:what|how|why|when|where|which|who|whom|did|does|do|has|have|had)\b"
     r"(?:\s+\w+)?\s+(?:did|does|do|has|have|had|was|is)?\s*"
     r"(?P<speaker>(?:the\s+)?[\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)\s+"
-    r"(?P<verb>say|said|tell|told|think|thought|believe|feel|argue|claim|warn|reveal|admit|"
-    r"stress|explain|praise|describe|call|urge|suggest|announce|mean|want)\b",
+    rf"(?P<verb>{'|'.join(QUESTION_SPEECH_VERBS)})\b",
     re.IGNORECASE,
 )
 _ACCORDING_TO = re.compile(r"\b(?i:according to) (?P<speaker>(?:the\s+)?[A-Z][\w.'’-]+"
                            r"(?:\s+[A-Z][\w.'’-]+)*)")
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|they|the same|the\s+(?:[a-z]+\s+){0,2}"
-                            r"(?:official|minister|director|chief|chairman|president|manager|"
-                            r"boss|spokesman|spokeswoman|spokesperson|head|leader))\b",
-                            re.IGNORECASE)
+                            rf"(?:{'|'.join(SPEAKER_ROLES)}))\b", re.IGNORECASE)
 _NAMED_SPEAKER = re.compile(
     r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\s+(?:also\s+)?(?:"
     + "|".join(SPEECH_VERBS) + r")\b"

@@ -40,7 +40,21 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from articleqa.lexical import STOPWORDS, terms
+from articleqa.lexical import terms
+from articleqa.vocab import (
+    AUXILIARIES,
+    BUSINESS_VERBS,
+    MONTHS,
+    ORGANISATION_NOUNS,
+    ORGANISATION_WORDS,
+    PERSON_ROLES,
+    REPLY_SPEECH_VERBS,
+    STOPWORDS,
+    SUBJECT_SPEECH_VERBS,
+    TITLE_ROLES,
+    TITLES,
+    WEEKDAYS,
+)
 
 
 @dataclass(frozen=True)
@@ -219,52 +233,15 @@ def _quotes(replies: Iterable[str]) -> tuple[str, ...]:
 
 # -- who and what a question names -----------------------------------------------------------
 
-_PERSON_ROLES = sorted((role.strip() for role in """prime minister|chief executive|
-    chief executive officer|finance minister|foreign minister|home secretary|foreign secretary|
-    director general|police chief|managing director|chancellor|president|minister|premier|
-    secretary|executive|chief|boss|chairman|chairwoman|chairperson|head|leader|manager|coach|
-    captain|skipper|spokesman|spokeswoman|spokesperson|director|governor|mayor|editor|judge|
-    founder|owner|striker|forward|midfielder|defender|goalkeeper|footballer|cricketer|golfer|
-    boxer|jockey|referee|player|singer|songwriter|musician|composer|rapper|actor|actress|star|
-    comedian|presenter|author|writer|novelist|poet|artist|king|queen|prince|princess|pope|
-    ambassador|commissioner|lawyer|producer|analyst|economist|professor|scientist|doctor|
-    senator|candidate|champion|athlete|runner|driver|prosecutor|envoy|official|officer|
-    commander|general|chef|designer|inventor|host|businessman|businesswoman|entrepreneur|
-    tycoon|billionaire|man|woman|boy|girl|father|mother|son|daughter|husband|wife|victim|
-    suspect|defendant""".split("|")), key=len, reverse=True)
-_ROLE_WORDS = "|".join(role.replace(" ", r"\s+") for role in _PERSON_ROLES)
-#: Roles that can stand before a name as a title ("director Mark Rothemond"); not those that
-#: are also verbs ("would judge Lit Idol").
-_TITLE_ROLES = frozenset(_PERSON_ROLES) - frozenset(
-    "judge host star head coach captain skipper chair general official man".split())
-_TITLE_WORDS = "|".join(role.replace(" ", r"\s+") for role in _TITLE_ROLES)
-_ORG_NOUNS = ("company|firm|group|club|team|side|bank|band|carrier|airline|broadcaster|network|"
-              "retailer|chain|giant|maker|insurer|operator|organisation|organization|agency|"
-              "party|union|league|federation|association|competition|label|publisher|studio")
-_ORG_WORDS = frozenset("""inc corp corporation co ltd plc llc group bank company holdings airlines
-    airways motors police ministry department council association federation union party club
-    fc united city rovers athletics agency commission institute university records studios
-    entertainment media telecom communications systems technologies electronics software
-    network news times fund organisation organization league committee court government
-    parliament assembly insurance capital partners foods energy oil petroleum""".split())
-_TITLES = frozenset("""mr mrs ms miss dr sir lord lady dame president prime minister king queen
-    prince princess pope chancellor senator general judge professor prof rev saint st
-    chairman""".split())
-_AUX = frozenset("""did does do is was are were has have had will would can could should may
-    might must shall""".split())
-_SPEECH_VERBS = frozenset("""say said says tell told think thought believe feel felt promise
-    promised call called claim argue warn admit deny reveal describe predict insist mean want
-    suggest announce tip expect hope defend explain respond react criticise criticize
-    praise""".split())
-_BUSINESS_VERBS = frozenset("""make made pay paid earn earned buy bought sell sold acquire
-    acquired report reported post posted merge merged invest invested employ""".split())
+_ROLE_WORDS = "|".join(role.replace(" ", r"\s+") for role in PERSON_ROLES)
+_TITLE_WORDS = "|".join(role.replace(" ", r"\s+") for role in TITLE_ROLES)
+_ORG_NOUNS = "|".join(ORGANISATION_NOUNS)
 #: Words that a later "he", "his", "they", "their" can stand for within the same question.
 _INDEFINITES = frozenset("""someone somebody anyone anybody everyone everybody nobody people
     each""".split())
 _CONNECTORS = frozenset({"&", "of", "de", "del", "da", "di", "van", "von", "der", "al", "el", "bin",
                          "le", "la", "du"})
-_CALENDAR = frozenset("""january february march april may june july august september october
-    november december monday tuesday wednesday thursday friday saturday sunday""".split())
+_CALENDAR = frozenset(MONTHS + WEEKDAYS)
 #: Capitalised words that open a question or sentence without naming anyone.
 _OPENERS = STOPWORDS | frozenset("""please tell give show list explain describe summarise
     summarize compare name find ok okay yes hi hello thanks thank whose since during last next
@@ -347,8 +324,8 @@ def _mentions(text: str) -> list[_Mention]:
 
 def _names_a_role(word: str) -> bool:
     """Whether a name before ``word`` describes a role ("Tory leader", "Spanish broadcaster")."""
-    return (word in _PERSON_ROLES or re.fullmatch(_ORG_NOUNS, word) is not None
-            or any(role.startswith(word + " ") for role in _PERSON_ROLES))
+    return (word in PERSON_ROLES or re.fullmatch(_ORG_NOUNS, word) is not None
+            or any(role.startswith(word + " ") for role in PERSON_ROLES))
 
 
 def _name_runs(text: str, tokens: list[re.Match[str]]) -> list[tuple[int, int]]:
@@ -407,7 +384,7 @@ def _sentence_start(text: str, offset: int) -> bool:
 
 
 _BEFORE_SUBJECT = re.compile(
-    rf"(?:\b(?:{'|'.join(_AUX)})\s+|^\W*(?:(?:and|but|so)\s+)?)(?:the\s+)?"
+    rf"(?:\b(?:{'|'.join(AUXILIARIES)})\s+|^\W*(?:(?:and|but|so)\s+)?)(?:the\s+)?"
     rf"(?:(?:{_TITLE_WORDS})\s+)?$",
     re.IGNORECASE)
 
@@ -421,20 +398,20 @@ def _is_subject(text: str, start: int) -> bool:
 def _kind(name: str, text: str, start: int, end: int, subject: bool) -> tuple[str, bool]:
     """The kind of a name ("person", "org" or "name") and whether it is corporate."""
     words = [w.casefold().strip(".") for w in re.findall(r"[\w'’.&-]+", name)]
-    if len(words) > 1 and words[0] in _TITLES:
+    if len(words) > 1 and words[0] in TITLES:
         return "person", False
-    if any(w in _ORG_WORDS or w.endswith(("group", "corp", "bank")) for w in words):
+    if any(w in ORGANISATION_WORDS or w.endswith(("group", "corp", "bank")) for w in words):
         return "org", False
     if re.fullmatch(r"[A-Z][A-Z0-9&.]{1,5}", name):
         return "org", False
     role = re.search(r"\b([a-z]+)\s+$", text[:start])
-    if role and role.group(1) in _TITLE_ROLES:
+    if role and role.group(1) in TITLE_ROLES:
         return "person", False  # "director Mark Rothemond", "Tory leader Michael Howard"
     verb = re.match(r"\s+(?:also\s+)?([a-z]+)", text[end:])
     if subject and verb:
-        if verb.group(1) in _SPEECH_VERBS:
+        if verb.group(1) in SUBJECT_SPEECH_VERBS:
             return "person", False
-        if verb.group(1) in _BUSINESS_VERBS:
+        if verb.group(1) in BUSINESS_VERBS:
             return "name", True
     return "name", False
 
@@ -497,14 +474,12 @@ _MORE = re.compile(
     r"|\b(?:any|anything|something|some|me|say|said|no|nothing|what)\s+more\b(?!\s+(?:than\b|\w+er\b))"
     r"|\bmore\s*(?:[?.!]|$)|\bmore\s+(?:about|on|from|of|quotes?|details?|information|comments?)\b"
     r"|\b(?:what|any|which)\s+other\b", re.IGNORECASE)
-_MONTH = ("January|February|March|April|May|June|July|August|September|October|November|"
-          "December")
 _TIME = re.compile(
     r"\b(?:(?:in|during|for|over|since|by|before|after|until|from|at)\s+)?(?:"
     r"(?:the\s+)?(?:first|second|third|fourth|final|last|past|previous|next|same|this|that)\s+"
     r"(?:quarter|half|year|month|week|season|decade|century|weekend|summer|winter|spring|autumn)"
     r"(?:\s+of\s+(?:19|20)\d\d)?"
-    rf"|(?:(?:early|late|mid)[\s-])?(?:{_MONTH})(?:\s+(?:19|20)\d\d)?"
+    rf"|(?:(?:early|late|mid)[\s-])?(?:{'|'.join(MONTHS)})(?:\s+(?:19|20)\d\d)?"
     r"|(?:19|20)\d\d(?:[-–/]\d{2,4})?"
     r"|yesterday|today|tomorrow|last\s+night|a\s+year\s+(?:ago|earlier|before))\b",
     re.IGNORECASE)
@@ -603,7 +578,7 @@ def _merge_topic(previous: str, topic: str, *, about: bool) -> tuple[str, str | 
     if (subject is not None and len(mentions) == 1
             and mentions[0].text.removeprefix("the ") == topic.removeprefix("the ")):
         return f"{frame[:subject.start]}{topic}{frame[subject.end:]}?", topic
-    if re.search(rf"\b(?:{'|'.join(_SPEECH_VERBS)})\b", frame, re.IGNORECASE):
+    if re.search(rf"\b(?:{'|'.join(SUBJECT_SPEECH_VERBS)})\b", frame, re.IGNORECASE):
         return f"{frame} about {topic}?", None
     return f"{frame}, and what about {topic}?", None
 
@@ -688,7 +663,7 @@ def _first_outside_reference(question: str, mentions: Sequence[_Mention], want: 
 
 #: "Who heads ... his father": "who" is the subject, and "his" is theirs.
 _WHO_SUBJECT = re.compile(
-    rf"\W*(?:(?:and|but|so)\s+)?who\b(?!\s+(?:{'|'.join(_AUX)})\s+(?:he|she|they)\b)",
+    rf"\W*(?:(?:and|but|so)\s+)?who\b(?!\s+(?:{'|'.join(AUXILIARIES)})\s+(?:he|she|they)\b)",
     re.IGNORECASE)
 
 
@@ -736,7 +711,7 @@ def _referent(earlier: Sequence[_Resolved], want: str, speaker: str | None, ques
 
 
 _DEMONSTRATIVE = re.compile(r"\b(?:that|this|these|those)\b", re.IGNORECASE)
-_BEFORE_POINTER = frozenset(_AUX | {
+_BEFORE_POINTER = frozenset(AUXILIARIES | {
     "about", "of", "with", "for", "on", "to", "from", "in", "at", "after", "before", "by",
     "like", "than", "over", "against", "behind", "during", "and", "what", "why", "how", "who",
     "when", "where", "which", "does", "did", "explain", "mean", "cause", "caused", "said"})
@@ -767,7 +742,7 @@ def _points_back(question: str, core: str) -> bool:
 
 _SPEAKER = re.compile(
     rf"(?:^|[\s,:;(])(?P<name>{_NAME})\s+(?:also\s+)?"
-    r"(?:said|says|told|added|stressed|explained|argued|warned|insisted|claimed|noted)\b"
+    rf"(?:{'|'.join(REPLY_SPEECH_VERBS)})\b"
     rf"|\bsaid\s+(?P<after>{_NAME})")
 
 

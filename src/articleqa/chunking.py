@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from articleqa.articles import Article, normalise_text
+from articleqa.readers.article import Article, normalise_text
 
 #: Counts tokens of each text, without special tokens (the encoder's tokenizer in production).
 TokenCounter = Callable[[Sequence[str]], Sequence[int]]

@@ -41,3 +41,10 @@ class LLMError(ArticleQAError):
     """The language model could not write a reply: unreachable, too slow, an HTTP error, a
     reply that is not an OpenAI-style chat completion, or an empty reply. The message names the
     server and what to do; callers show the extractive answer instead."""
+
+
+class ArticleNotFoundError(ArticleQAError, KeyError):
+    """No stored article has the given id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

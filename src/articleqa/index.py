@@ -15,12 +15,17 @@ import numpy as np
 from tqdm import tqdm
 
 from articleqa.answering import Answer, build_answer, candidate_sentences, reveal
-from articleqa.articles import Article, iter_article_files, read_articles
 from articleqa.chat import resolve_follow_up
 from articleqa.chunking import DEFAULT_MAX_TOKENS, Chunk, chunk_article
 from articleqa.embedding import DEFAULT_MODEL, Encoder, canonical_model_name, load_encoder
-from articleqa.errors import ArticleQAError, ArticleReadError, IndexMismatchError, LLMError
+from articleqa.errors import (
+    ArticleNotFoundError,
+    ArticleReadError,
+    IndexMismatchError,
+    LLMError,
+)
 from articleqa.llm import llm_answer_stream, llm_config_from_env
+from articleqa.readers import Article, iter_article_files, read_articles
 from articleqa.retrieval import MODES, Hit, limit_per_article, reciprocal_rank_fusion
 from articleqa.store import ChunkRecord, Filters, IndexStore, Manifest
 
@@ -489,13 +494,6 @@ class ArticleIndex:
 def _hit(record: ChunkRecord, score: float) -> Hit:
     chunk = record.chunk
     return Hit(chunk.id, chunk.text, score, chunk.start, chunk.end, record.article)
-
-
-class ArticleNotFoundError(ArticleQAError, KeyError):
-    """No stored article has the given id."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def passage_for_embedding(title: str, text: str) -> str:

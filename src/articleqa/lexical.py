@@ -16,19 +16,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from articleqa.vocab import STOPWORDS
+
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*[^\W_]*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _DOUBLED = re.compile(r"([^\W\d_])\1+")
-
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing done down during each
-    else few for from further had has have having he her here hers herself him himself his how
-    i if in into is it its itself just me more most my myself no nor not now of off on once
-    only or other our ours ourselves out over own same she should so some such than that the
-    their theirs them themselves then there these they this those through to too under until
-    up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves said say says saying tell told according""".split()
-)
 
 
 def terms(text: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from articleqa.articles import Article
+from articleqa.readers.article import Article
 
 
 @dataclass(frozen=True)

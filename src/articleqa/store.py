@@ -30,10 +30,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from articleqa.articles import Article
 from articleqa.chunking import Chunk
 from articleqa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from articleqa.lexical import fts_query, terms
+from articleqa.readers.article import Article
 
 FORMAT_NAME = "articleqa-index"
 FORMAT_VERSION = 1

@@ -21,9 +21,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from articleqa.answering import Answer, Citation
-from articleqa.articles import JSON_SUFFIXES, TEXT_SUFFIXES
 from articleqa.errors import ArticleQAError
 from articleqa.index import ArticleIndex, IngestReport, parse_filters
+from articleqa.readers.walk import JSON_SUFFIXES, SKIPPED_NAME_PREFIXES, TEXT_SUFFIXES
 from articleqa.retrieval import Hit
 
 #: Files one upload may hold (as chosen in the browser; a .zip counts as one).
@@ -37,8 +37,6 @@ MAX_TOTAL_BYTES = 200 * 2**20
 #: Suffixes of the files an upload may hold; anything else is refused.
 ARTICLE_SUFFIXES = frozenset(s for s in TEXT_SUFFIXES | JSON_SUFFIXES if s)
 UPLOAD_SUFFIXES = ARTICLE_SUFFIXES | {".zip"}
-#: Skipped inside a .zip, as when a folder is read (see ``iter_article_files``).
-_NOT_ARTICLES = ("readme", "license", "licence", "copying")
 
 #: The example question the empty chat suggests.
 EXAMPLE_QUESTION = "What did Hammouchi say about cybercrime?"
@@ -471,7 +469,7 @@ def _stage_zip(source: Path, name: str, number: int, folder: Path,
                   or re.match(r"[A-Za-z]:", member.filename)):
                 staged.refused.append((shown, "an unsafe path inside the .zip"))
             elif (base.startswith(".") or "__MACOSX" in member_path.parts
-                  or base.lower().startswith(_NOT_ARTICLES)):
+                  or base.lower().startswith(SKIPPED_NAME_PREFIXES)):
                 staged.skipped.append(shown)
             elif member.flag_bits & 0x1:
                 staged.refused.append((shown, "encrypted; upload it unencrypted"))

@@ -18,8 +18,8 @@ from typing import Any
 from tqdm import tqdm
 
 from articleqa.answering import Answer
-from articleqa.articles import normalise_text
 from articleqa.evaluation.evalset import EvalQuestion
+from articleqa.readers.article import normalise_text
 
 #: ``ask(question, history) -> Answer``; history in Gradio's messages format, or None.
 Ask = Callable[[str, Sequence[Mapping[str, str]] | None], Answer]

@@ -13,8 +13,8 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from articleqa.articles import Article, normalise_text
 from articleqa.evaluation.evalset import EvalQuestion
+from articleqa.readers.article import Article, normalise_text
 from articleqa.retrieval import Hit
 
 #: Metric names, in report order; a value is reported as ``f"{name}@{k}"``.

@@ -10,7 +10,6 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from articleqa.articles import Article
 from articleqa.evaluation.evalset import EvalQuestion
 from articleqa.evaluation.metrics import (
     METRICS,
@@ -20,6 +19,7 @@ from articleqa.evaluation.metrics import (
     judge,
     question_metrics,
 )
+from articleqa.readers.article import Article
 from articleqa.retrieval import Hit
 
 #: Cut-offs reported by default.
