@@ -51,9 +51,11 @@ import numpy as np  # noqa: E402
 
 from articleqa.chunking import chunk_article  # noqa: E402
 from articleqa.errors import ArticleReadError  # noqa: E402
-from articleqa.index import COMMIT_PASSAGES, ArticleIndex, passage_for_embedding  # noqa: E402
+from articleqa.filters import Filters  # noqa: E402
+from articleqa.index import COMMIT_PASSAGES, ArticleIndex  # noqa: E402
+from articleqa.lexical import passage_for_embedding  # noqa: E402
 from articleqa.readers import iter_article_files, read_articles  # noqa: E402
-from articleqa.store import Filters, IndexStore  # noqa: E402
+from articleqa.store import IndexStore  # noqa: E402
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "bbc"
 SOURCE = "BBC News"

@@ -17,7 +17,9 @@ from articleqa.answering import (
     question_speaker,
     spoken_by,
 )
+from articleqa.embedding import HashEncoder
 from articleqa.evaluation import evaluate_answers
+from articleqa.llm import LLMConfig
 from articleqa.readers import read_articles
 from articleqa.retrieval import Hit
 from tests.conftest import OVERVIEW
@@ -152,11 +154,13 @@ def test_unanswerable_eval_questions_are_refused(real_index: ArticleIndex) -> No
 
 
 def test_language_model_writes_the_reply_when_configured(
-        real_index: ArticleIndex, fake_llm, monkeypatch) -> None:  # noqa: F811
+        real_index_path: Path, fake_llm, monkeypatch) -> None:  # noqa: F811
     fake_llm.content = "He called cybercrime a form of hybrid warfare [1], see also [9]."
     monkeypatch.setenv("ARTICLEQA_LLM_URL", fake_llm.url)
     monkeypatch.setenv("ARTICLEQA_LLM_MODEL", "tiny-test-model")
-    answer = real_index.ask(QUESTION)
+    with ArticleIndex.open(real_index_path, create=False) as index:  # reads the variables
+        monkeypatch.delenv("ARTICLEQA_LLM_URL")  # read once, when the index was opened
+        answer = index.ask(QUESTION)
     assert answer.generator == "llm:tiny-test-model"
     assert "[9]" not in answer.text and "[1]" in answer.text
     assert answer.notice and "[9]" in answer.notice
@@ -166,9 +170,46 @@ def test_language_model_writes_the_reply_when_configured(
 
 
 def test_unreachable_model_falls_back_to_quotes_with_a_notice(
-        real_index: ArticleIndex, closed_port, monkeypatch) -> None:  # noqa: F811
-    monkeypatch.setenv("ARTICLEQA_LLM_URL", f"http://127.0.0.1:{closed_port}")
-    answer = real_index.ask(QUESTION)
+        real_index_path: Path, closed_port) -> None:  # noqa: F811
+    llm = LLMConfig(url=f"http://127.0.0.1:{closed_port}")
+    with ArticleIndex.open(real_index_path, create=False, llm=llm) as index:
+        answer = index.ask(QUESTION)
     assert answer.generator == "extractive" and answer.answered
     assert answer.notice and str(closed_port) in answer.notice
     assert "hybrid warfare" in answer.citations[0].quote
+
+
+# -- notices, with the fake encoder -----------------------------------------------------------
+
+
+@pytest.fixture
+def harbour_index(tmp_path: Path):
+    article = tmp_path / "harbour.txt"
+    article.write_text("Harbour festival draws record crowds\n\nOrganisers counted forty "
+                       "thousand visitors at the harbour festival on Saturday.\n",
+                       encoding="utf-8")
+    with ArticleIndex.open(tmp_path / "index", encoder=HashEncoder(), llm=None) as index:
+        index.ingest([article], progress=False)
+        yield index
+
+
+def test_notice_of_a_quoted_reply_says_how_to_have_a_model_write_it(harbour_index) -> None:
+    answer = harbour_index.ask("Organisers counted forty thousand visitors at the festival?")
+    assert answer.answered
+    assert answer.notice == ("Quoted from the articles; set ARTICLEQA_LLM_URL to have a "
+                             "language model write the replies.")
+
+
+def test_notice_of_a_refusal_does_not_say_quoted(harbour_index) -> None:
+    answer = harbour_index.ask("Who won the chess final?")
+    assert not answer.answered
+    assert "quot" not in answer.notice.lower() and "(" not in answer.notice
+    assert "ARTICLEQA_LLM_URL" in answer.notice
+
+
+def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ARTICLEQA_LLM_URL", "ftp://example.org")
+    with ArticleIndex.open(tmp_path / "index", encoder=HashEncoder()) as index:  # opens
+        assert index.llm is None
+        answer = index.ask("Anything at all?")
+    assert answer.notice.startswith("ARTICLEQA_LLM_URL='ftp://example.org' is not an http")

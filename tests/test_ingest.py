@@ -13,6 +13,7 @@ import pytest
 import articleqa.index as index_module
 from articleqa import ArticleIndex, ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
 from articleqa.embedding import HashEncoder
+from articleqa.retrieval import QUERY_BATCH
 from articleqa.store import MAX_SEGMENTS
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -357,7 +358,7 @@ def test_many_questions_are_encoded_in_batches(index: ArticleIndex) -> None:
     before = len(encoder.calls)
     questions = (f"{QUESTIONS[i % len(QUESTIONS)]} {i}" for i in range(1000))  # a generator
     results = index.search(questions, k=2)
-    batch = index_module.QUERY_BATCH
+    batch = QUERY_BATCH
     assert encoder.calls[before:] == [batch] * (1000 // batch) + [1000 % batch]
     assert len(results) == 1000 and all(len(hits) == 2 for hits in results)
     assert titles(results[6]) == titles(index.search_one(f"{QUESTIONS[0]} 6", k=2))
@@ -508,3 +509,4 @@ def test_a_long_headline_shrinks_the_passages_to_fit_the_model(tmp_path: Path) -
     assert hits
     for hit in hits:
         assert encoder.count_tokens([f"{title}\n{hit.text}"])[0] <= encoder.max_tokens - 2
+

@@ -12,8 +12,9 @@ import pytest
 
 from articleqa.chunking import Chunk
 from articleqa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from articleqa.filters import Filters
 from articleqa.readers import Article
-from articleqa.store import MANIFEST, RECORDS, SEGMENTS, Filters, IndexStore, Manifest, merge_top_k
+from articleqa.store import MANIFEST, RECORDS, SEGMENTS, IndexStore, Manifest, merge_top_k
 
 DIM = 8
 TOLERANCE = 1e-5
@@ -477,3 +478,4 @@ def test_reader_survives_a_merge_that_deletes_segments_while_it_refreshes(tmp_pa
     scores, ids = reader.search(rng.normal(size=(1, 4)).astype(np.float32), 6)
     assert merged and sorted(ids[0].tolist()) == [1, 2, 3, 4, 5, 6]
     assert reader.counts()["segments"] == 1
+

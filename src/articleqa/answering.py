@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from articleqa.chunking import quote_units, sentence_spans
-from articleqa.lexical import terms
+from articleqa.lexical import passage_for_embedding, terms
 from articleqa.readers.article import Article, normalise_text
-from articleqa.retrieval import Hit
+from articleqa.retrieval import Hit, hit_to_json
 from articleqa.vocab import QUESTION_SPEECH_VERBS, SPEAKER_ROLES, SPEECH_VERBS
 
 
@@ -84,6 +84,8 @@ _NAMED_SPEAKER = re.compile(
     r"|\b(?:" + "|".join(SPEECH_VERBS) + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
 )
 _PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "this", "that"}
+#: A citation marker in a reply: ``[n]`` stands for ``answer.citations[n - 1]``.
+MARKER = re.compile(r"\[(\d+)\]")
 _QUOTE_MARKS = "“”\"«»"
 
 
@@ -199,7 +201,7 @@ def missing_share(topic: set[str], hits: Sequence[Hit],
     weigh = rarity or (lambda term: 1.0)
     present: set[str] = set()
     for hit in hits:
-        present.update(terms(f"{hit.article.title} {hit.text}"))
+        present.update(terms(passage_for_embedding(hit.article.title, hit.text)))
     total = sum(weigh(t) for t in topic)
     return sum(weigh(t) for t in topic - present) / total if total else 0.0
 
@@ -335,3 +337,18 @@ def reveal(answer: Answer) -> Iterator[Answer]:
             shown = tuple(c for c in answer.citations if f"[{c.number}]" in text)
             yield replace(answer, text=text, citations=shown)
     yield answer
+
+
+def answer_to_json(answer: Answer) -> dict[str, object]:
+    """An answer as JSON-ready data: the reply, its citations and the passages it drew on."""
+    return {
+        "question": answer.question,
+        "resolved_question": answer.resolved_question,
+        "answered": answer.answered,
+        "text": answer.text,
+        "generator": answer.generator,
+        "notice": answer.notice,
+        "citations": [{"number": c.number, "quote": c.quote, "start": c.start, "end": c.end,
+                       "hit": hit_to_json(c.hit)} for c in answer.citations],
+        "hits": [hit_to_json(h) for h in answer.hits],
+    }

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TextIO
 
 from articleqa import evaluation
-from articleqa.answering import Answer
+from articleqa.answering import answer_to_json
 from articleqa.chunking import DEFAULT_MAX_TOKENS
 from articleqa.errors import ArticleQAError
+from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
-from articleqa.retrieval import Hit
+from articleqa.retrieval import Hit, hit_to_json
 
 _QUERY_FILE_BATCH = 1024
 
@@ -68,7 +69,7 @@ def _search(args: argparse.Namespace) -> int:
             for question, hits in zip(questions, index.search(questions, args.k,
                                                               filters=filters)):
                 if args.json:
-                    print(json.dumps({"question": question, "hits": [_hit_json(h) for h in hits]},
+                    print(json.dumps({"question": question, "hits": [hit_to_json(h) for h in hits]},
                                      ensure_ascii=False))
                 else:
                     _print_hits(question, hits, show_question=args.queries is not None)
@@ -94,26 +95,6 @@ def _read_questions(handle: TextIO) -> Iterator[str]:
 def _batched(items: Iterator[str], size: int) -> Iterator[list[str]]:
     while batch := list(itertools.islice(items, size)):
         yield batch
-
-
-def _hit_json(hit: Hit) -> dict[str, object]:
-    article = hit.article
-    return {
-        "score": round(hit.score, 6),
-        "chunk_id": hit.chunk_id,
-        "text": hit.text,
-        "start": hit.start,
-        "end": hit.end,
-        "article": {
-            "id": article.id,
-            "title": article.title,
-            "source": article.source,
-            "country": article.country,
-            "published": article.published.isoformat() if article.published else None,
-            "url": article.url,
-            "path": article.path,
-        },
-    }
 
 
 def _print_hits(question: str, hits: list[Hit], *, show_question: bool) -> None:
@@ -163,7 +144,7 @@ def _ask(args: argparse.Namespace) -> int:
     with ArticleIndex.open(args.index, create=False) as index:
         answer = index.ask(args.question, k=args.k, filters=filters)
     if args.json:
-        print(json.dumps(_answer_json(answer), ensure_ascii=False))
+        print(json.dumps(answer_to_json(answer), ensure_ascii=False))
         return 0
     print(answer.text)
     if answer.citations:
@@ -175,22 +156,8 @@ def _ask(args: argparse.Namespace) -> int:
         print(f"[{citation.number}] {article.title}" + (f" ({where})" if where else "")
               + f", article {article.id}, characters {citation.start}-{citation.end}")
     if answer.notice:
-        print(f"\n({answer.notice})", file=sys.stderr)
+        print(f"\nNote: {answer.notice}", file=sys.stderr)
     return 0
-
-
-def _answer_json(answer: Answer) -> dict[str, object]:
-    return {
-        "question": answer.question,
-        "resolved_question": answer.resolved_question,
-        "answered": answer.answered,
-        "text": answer.text,
-        "generator": answer.generator,
-        "notice": answer.notice,
-        "citations": [{"number": c.number, "quote": c.quote, "start": c.start, "end": c.end,
-                       "hit": _hit_json(c.hit)} for c in answer.citations],
-        "hits": [_hit_json(h) for h in answer.hits],
-    }
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -268,9 +235,9 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published until")
 
 
-def _filters(args: argparse.Namespace) -> dict[str, str | None]:
-    return {"source": args.source, "country": args.country, "since": args.since,
-            "until": args.until}
+def _filters(args: argparse.Namespace) -> Filters:
+    return parse_filters({"source": args.source, "country": args.country, "since": args.since,
+                          "until": args.until})
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,9 +1,14 @@
-"""ArticleIndex: the public entry point. Ingest article files, search them in batches."""
+"""ArticleIndex, the facade: open an index folder, ingest articles, remove them, report on it.
+
+Searching and asking are delegated to :func:`articleqa.retrieval.search` and
+:func:`articleqa.asking.ask_stream`; ingest reads (:mod:`articleqa.readers`), cuts
+(:mod:`articleqa.chunking`), embeds (:mod:`articleqa.embedding`) and stores
+(:mod:`articleqa.store`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
 import sys
 import time
@@ -11,36 +16,33 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
-from articleqa.answering import Answer, build_answer, candidate_sentences, reveal
-from articleqa.chat import resolve_follow_up
+from articleqa import asking, retrieval
+from articleqa.answering import Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS, Chunk, chunk_article
 from articleqa.embedding import DEFAULT_MODEL, Encoder, canonical_model_name, load_encoder
-from articleqa.errors import (
-    ArticleNotFoundError,
-    ArticleReadError,
-    IndexMismatchError,
-    LLMError,
-)
-from articleqa.llm import llm_answer_stream, llm_config_from_env
+from articleqa.errors import ArticleNotFoundError, ArticleReadError, IndexMismatchError
+from articleqa.filters import Filters, parse_filters
+from articleqa.lexical import passage_for_embedding
+from articleqa.llm import LLMConfig, llm_config_from_env
 from articleqa.readers import Article, iter_article_files, read_articles
-from articleqa.retrieval import MODES, Hit, limit_per_article, reciprocal_rank_fusion
-from articleqa.store import ChunkRecord, Filters, IndexStore, Manifest
+from articleqa.retrieval import DEFAULT_MODE, DEFAULT_PER_ARTICLE, Hit
+from articleqa.store import IndexStore, Manifest
 
 #: Passages embedded and committed together; a crash loses at most one such batch of work.
 COMMIT_PASSAGES = 2048
-#: Questions encoded and searched together.
-QUERY_BATCH = 256
-#: Candidates each retriever proposes per question (at least; 4 k when k is larger).
-CANDIDATES = 50
-DEFAULT_MODE = "hybrid"
-DEFAULT_PER_ARTICLE = 3
 #: The smallest passage budget a very long headline can leave.
 MIN_PASSAGE_TOKENS = 32
-#: Passages an answer is built from.
-ANSWER_PASSAGES = 6
+
+
+class _FromEnvironment:
+    def __repr__(self) -> str:
+        return "FROM_ENVIRONMENT"
+
+
+#: ``ArticleIndex.open(llm=...)``'s default: the model the ``ARTICLEQA_LLM_*`` variables set.
+FROM_ENVIRONMENT = _FromEnvironment()
 
 
 def default_index_path() -> Path:
@@ -88,9 +90,12 @@ class ArticleIndex:
     ingests into it; searches see each ingest once it has committed.
     """
 
-    def __init__(self, store: IndexStore, encoder: Encoder | None = None) -> None:
+    def __init__(self, store: IndexStore, encoder: Encoder | None = None, *,
+                 llm: LLMConfig | None = None, llm_problem: str | None = None) -> None:
         self._store = store
         self._encoder = encoder
+        self._llm = llm
+        self._llm_problem = llm_problem
         if encoder is not None:
             _check_encoder(store, encoder)
 
@@ -103,6 +108,7 @@ class ArticleIndex:
         encoder: Encoder | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         create: bool = True,
+        llm: LLMConfig | None | _FromEnvironment = FROM_ENVIRONMENT,
     ) -> ArticleIndex:
         """Opens the index in ``path``, creating an empty one there if the folder is new.
 
@@ -114,6 +120,12 @@ class ArticleIndex:
             encoder: An encoder object to use instead of loading ``model`` (tests use a fake).
             max_tokens: Passage budget in tokens, for a new index (an existing one keeps its own).
             create: When False, a missing index is an error instead of being created.
+            llm: The language model that writes the replies of :meth:`ask`: an
+                :class:`~articleqa.llm.LLMConfig`, or None to quote the articles. By default,
+                the one ``ARTICLEQA_LLM_URL`` (and ``ARTICLEQA_LLM_MODEL``,
+                ``ARTICLEQA_LLM_API_KEY``, ``ARTICLEQA_LLM_TIMEOUT``) set, read here once; a
+                malformed setting does not stop the index from opening, and each answer's
+                ``notice`` names it.
 
         Raises:
             IndexNotFoundError: If there is no index and ``create`` is False.
@@ -122,11 +134,18 @@ class ArticleIndex:
             ModelLoadError: If the model cannot be loaded from this machine.
         """
         folder = Path(path) if path is not None else default_index_path()
+        llm_problem = None
+        if isinstance(llm, _FromEnvironment):
+            try:
+                llm = llm_config_from_env()
+            except ValueError as error:  # a malformed setting must not stop the answers
+                llm, llm_problem = None, str(error)
         wanted = encoder.name if encoder is not None else model
         if create and not (folder / "manifest.json").exists():
             encoder = encoder or load_encoder(model or DEFAULT_MODEL)
             manifest = Manifest(encoder.name, encoder.dimension, max_tokens)
-            return cls(IndexStore.create(folder, manifest), encoder)
+            return cls(IndexStore.create(folder, manifest), encoder, llm=llm,
+                       llm_problem=llm_problem)
         store = IndexStore.open(folder)
         if wanted is not None and canonical_model_name(wanted) != store.manifest.model:
             store.close()
@@ -135,7 +154,7 @@ class ArticleIndex:
                 f"{wanted!r}. Open it without choosing a model, or build a new index with "
                 f"{wanted!r}: `articleqa ingest --index NEW_FOLDER --model {wanted} ARTICLES...`"
             )
-        return cls(store, encoder)
+        return cls(store, encoder, llm=llm, llm_problem=llm_problem)
 
     @property
     def path(self) -> Path:
@@ -149,6 +168,11 @@ class ArticleIndex:
             _check_encoder(self._store, encoder)
             self._encoder = encoder
         return self._encoder
+
+    @property
+    def llm(self) -> LLMConfig | None:
+        """The language model that writes replies (see :meth:`open`); None to quote them."""
+        return self._llm
 
     def close(self) -> None:
         self._store.close()
@@ -290,14 +314,14 @@ class ArticleIndex:
         report.added.extend(article.id for article, _, _ in pending)
         report.passages += len(chunks)
 
-    # -- search --------------------------------------------------------------------------
+    # -- search and ask -------------------------------------------------------------------
 
     def search(
         self,
         questions: Iterable[str],
         k: int = 5,
         *,
-        filters: Mapping[str, object] | None = None,
+        filters: Mapping[str, object] | Filters | None = None,
         mode: str = DEFAULT_MODE,
         per_article: int | None = DEFAULT_PER_ARTICLE,
     ) -> list[list[Hit]]:
@@ -311,8 +335,9 @@ class ArticleIndex:
             questions: Any iterable of questions (a list, a generator, a file's lines).
             k: Passages per question.
             filters: Restrict to articles matching all of ``source``, ``country``, ``since``,
-                ``until`` (ISO dates, inclusive) and ``article_id`` (one id or a list). The
-                filters apply inside retrieval: the hits are the best ``k`` that match.
+                ``until`` (ISO dates, inclusive) and ``article_id`` (one id or a list), as a
+                mapping or a :class:`~articleqa.filters.Filters`. The filters apply inside
+                retrieval: the hits are the best ``k`` that match.
             mode: ``"hybrid"`` (dense and BM25 fused by reciprocal rank), ``"dense"`` or
                 ``"bm25"``.
             per_article: At most this many passages of one article (None: no limit).
@@ -324,67 +349,22 @@ class ArticleIndex:
             ValueError: If a question is empty or not a string, ``k`` < 1, ``mode`` or
                 ``per_article`` is invalid, or a filter is unknown or malformed.
         """
-        if isinstance(questions, str):
-            raise ValueError("search() takes a list of questions; use search_one() for one")
-        _check_k(k)
-        if mode not in MODES:
-            raise ValueError(f"mode={mode!r} is not a retrieval mode; use one of {MODES}")
-        if per_article is not None:
-            _check_k(per_article, "per_article")
-        wanted = parse_filters(filters)
-        allowed = None if wanted.is_empty() else self._store.matching_vector_ids(wanted)
-        results: list[list[Hit]] = []
-        numbered = enumerate(questions, start=1)
-        while batch := list(itertools.islice(numbered, QUERY_BATCH)):
-            texts = [_check_question(question, number) for number, question in batch]
-            results.extend(self._search_batch(texts, k, mode, per_article, wanted, allowed))
-        return results
+        return retrieval.search(self._store, self.encoder, questions, k,
+                                filters=parse_filters(filters), mode=mode,
+                                per_article=per_article)
 
     def search_one(self, question: str, k: int = 5, **options: object) -> list[Hit]:
         """``search([question], k, **options)[0]``."""
         return self.search([question], k, **options)[0]
-
-    def _search_batch(self, texts: list[str], k: int, mode: str, per_article: int | None,
-                      wanted: Filters, allowed: np.ndarray | None) -> list[list[Hit]]:
-        live = self._store.live_count() if allowed is None else len(allowed)
-        # Each retriever proposes a pool of candidates, no deeper than there are passages.
-        depth = min(live, max(CANDIDATES, 4 * k))
-        if depth == 0:
-            return [[] for _ in texts]
-        queries = self.encoder.encode(texts)
-        rankings: list[list[list[int]]] = [[] for _ in texts]
-        cosine: list[dict[int, float]] = [{} for _ in texts]
-        if mode in ("dense", "hybrid"):
-            scores, ids = self._store.search(queries, depth, allowed)
-            for row, (row_scores, row_ids) in enumerate(zip(scores, ids)):
-                valid = row_ids >= 0
-                rankings[row].append(row_ids[valid].tolist())
-                cosine[row].update(zip(row_ids[valid].tolist(), row_scores[valid].tolist()))
-        if mode in ("bm25", "hybrid"):
-            for row, text in enumerate(texts):
-                rankings[row].append(self._store.lexical_search(text, depth, wanted)[1].tolist())
-        fused = [reciprocal_rank_fusion(lists) for lists in rankings]
-        article_of = self._store.article_ids_of({i for order in fused for i in order})
-        chosen = [limit_per_article(order, article_of, per_article, k) for order in fused]
-        records = self._store.records(sorted({i for ids in chosen for i in ids}))
-        results = []
-        for query, known, ids in zip(queries, cosine, chosen):
-            unscored = [i for i in ids if i not in known]
-            if unscored:
-                known.update(zip(unscored, (self._store.vectors(unscored) @ query).tolist()))
-            results.append([_hit(records[i], known[i]) for i in ids if i in records])
-        return results
-
-    # -- answers -------------------------------------------------------------------------
 
     def ask(
         self,
         question: str,
         history: Sequence[Mapping[str, object]] | None = None,
         *,
-        k: int = ANSWER_PASSAGES,
-        filters: Mapping[str, object] | None = None,
-        max_sentences: int = 4,
+        k: int = asking.ANSWER_PASSAGES,
+        filters: Mapping[str, object] | Filters | None = None,
+        max_sentences: int = asking.MAX_SENTENCES,
     ) -> Answer:
         """Answers a question from the articles, quoting them with ``[n]`` citations.
 
@@ -412,49 +392,19 @@ class ArticleIndex:
         question: str,
         history: Sequence[Mapping[str, object]] | None = None,
         *,
-        k: int = ANSWER_PASSAGES,
-        filters: Mapping[str, object] | None = None,
-        max_sentences: int = 4,
+        k: int = asking.ANSWER_PASSAGES,
+        filters: Mapping[str, object] | Filters | None = None,
+        max_sentences: int = asking.MAX_SENTENCES,
     ) -> Iterator[Answer]:
         """:meth:`ask`, as a stream of growing answers for a chat page; the last is complete.
 
-        When ``ARTICLEQA_LLM_URL`` names an OpenAI-compatible chat endpoint, that model writes
-        the reply from the retrieved passages only, its citations checked against them; when it
-        is unset or fails, the extractive answer is given and ``answer.notice`` says why.
+        When a language model is set (see :meth:`open`), it writes the reply from the retrieved
+        passages only, its citations checked against them; when none is set or it fails, the
+        extractive answer is given and ``answer.notice`` says why.
         """
-        question = _check_question(question)
-        follow = resolve_follow_up(question, history)
-        hits = self.search([follow.question], k, filters=filters)[0]
-        notice = None
-        try:
-            config = llm_config_from_env()
-        except ValueError as error:  # a malformed setting must not stop the answer
-            config, notice = None, f"{error}; the reply is quoted from the articles."
-        if config is None:
-            notice = notice or "Quoted from the articles (set ARTICLEQA_LLM_URL to have a " \
-                "language model write replies)."
-        elif hits:
-            try:
-                for partial in llm_answer_stream(config, follow.question, hits):
-                    yield replace(partial, question=question, resolved_question=follow.question)
-                return
-            except LLMError as error:
-                notice = f"{str(error)[:1].upper()}{str(error)[1:]}."
-        sentences = candidate_sentences(hits)
-        # "How much will it cost? (When does the PSP go on sale?)": the earlier question in
-        # brackets steers the search; the sentences are scored against the question itself.
-        scored_as = follow.question.removesuffix(f" ({follow.context})")
-        similarities: Sequence[float] = []
-        if sentences:
-            vectors = self.encoder.encode([scored_as, *(
-                passage_for_embedding(hits[s.hit].article.title, s.text) for s in sentences)])
-            similarities = (vectors[1:] @ vectors[0]).tolist()
-        answer = build_answer(
-            question, hits, sentences, similarities, resolved_question=scored_as,
-            exclude=follow.quoted if follow.wants_more else (), wants_more=follow.wants_more,
-            rarity=self._store.rarity, max_sentences=max_sentences,
-        )
-        yield from reveal(replace(answer, resolved_question=follow.question, notice=notice))
+        return asking.ask_stream(self._store, self.encoder, question, history, k=k,
+                                 filters=parse_filters(filters), max_sentences=max_sentences,
+                                 llm=self._llm, llm_problem=self._llm_problem)
 
     # -- status --------------------------------------------------------------------------
 
@@ -489,77 +439,6 @@ class ArticleIndex:
         if article is None:
             raise ArticleNotFoundError(f"no article with id {article_id!r} in {self.path}")
         return article
-
-
-def _hit(record: ChunkRecord, score: float) -> Hit:
-    chunk = record.chunk
-    return Hit(chunk.id, chunk.text, score, chunk.start, chunk.end, record.article)
-
-
-def passage_for_embedding(title: str, text: str) -> str:
-    """What is embedded for a passage: the headline, then the passage."""
-    return f"{title}\n{text}"
-
-
-def parse_filters(filters: Mapping[str, object] | None) -> Filters:
-    """Checks a filters mapping (see :meth:`ArticleIndex.search`) and returns a Filters.
-
-    Raises:
-        ValueError: For an unknown key or a malformed value.
-    """
-    if not filters:
-        return Filters()
-    known = {"source", "country", "since", "until", "article_id", "article_ids"}
-    unknown = set(filters) - known
-    if unknown:
-        raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(known - {'article_ids'})}")
-    values = {key: value for key, value in filters.items() if value not in (None, "")}
-    ids = values.get("article_id", values.get("article_ids"))
-    if isinstance(ids, str):
-        ids = (ids,)
-    if ids is not None and (not isinstance(ids, (list, tuple, set, frozenset))
-                            or not all(isinstance(i, str) for i in ids)):
-        raise ValueError(f"filter article_id={ids!r} must be an article id or a list of ids")
-    return Filters(
-        source=_text_filter(values, "source"),
-        country=_text_filter(values, "country"),
-        since=_date_filter(values, "since"),
-        until=_date_filter(values, "until"),
-        article_ids=tuple(ids) if ids is not None else None,
-    )
-
-
-def _text_filter(values: Mapping[str, object], key: str) -> str | None:
-    value = values.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"filter {key}={value!r} must be a string")
-    return value
-
-
-def _date_filter(values: Mapping[str, object], key: str) -> dt.date | None:
-    value = values.get(key)
-    if isinstance(value, dt.datetime):
-        return value.date()  # compared with the day an article was published
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"filter {key}={value!r} is not a date; write it as YYYY-MM-DD") from None
-
-
-def _check_k(k: object, name: str = "k") -> None:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"{name}={k!r}: {name} must be a whole number of passages, 1 or more")
-
-
-def _check_question(question: object, number: int | None = None) -> str:
-    which = f"question {number}" if number is not None else "the question"
-    if not isinstance(question, str):
-        raise ValueError(f"{which} is {type(question).__name__}, not text")
-    if not question.strip():
-        raise ValueError(f"{which} is empty; ask something")
-    return question.strip()
 
 
 def _check_encoder(store: IndexStore, encoder: Encoder) -> None:

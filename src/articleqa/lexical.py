@@ -42,3 +42,9 @@ def fts_query(text: str) -> str | None:
     """An FTS5 query matching passages that share any term with ``text`` (None if no terms)."""
     unique = dict.fromkeys(terms(text))
     return " OR ".join(f'"{term}"' for term in unique) or None
+
+
+def passage_for_embedding(title: str, text: str) -> str:
+    """What is embedded (and made into BM25 terms) for a passage: the headline, then the
+    passage, so that "He stressed that ..." is read with the name in the headline."""
+    return f"{title}\n{text}"

@@ -163,8 +163,10 @@ def build_messages(question: str, hits: Sequence[Hit]) -> list[dict[str, str]]:
 # Citation markers
 # --------------------------------------------------------------------------------------------
 
-#: "[1]", "[1, 2]", "[ 3 ]". Up to three digits, so a bracketed year ("[2024]") is left alone.
-_MARKER = re.compile(r"\[\s*\d{1,3}(?:\s*,\s*\d{1,3})*\s*\]")
+#: What a model writes for a citation: "[1]", "[1, 2]", "[ 3 ]" (looser than the ``[n]`` of
+#: :data:`articleqa.answering.MARKER`, which the rewritten reply keeps to). Up to three digits,
+#: so a bracketed year ("[2024]") is left alone.
+_MODEL_MARKER = re.compile(r"\[\s*\d{1,3}(?:\s*,\s*\d{1,3})*\s*\]")
 #: Punctuation that sits against the word before it: a removed marker's space goes too.
 _CLOSING = frozenset(".,;:!?)]}\"'’”»…")
 #: An unfinished marker at the end of a streamed reply ("... said [1"), not shown yet.
@@ -199,7 +201,7 @@ def _rewrite(
     removed: list[int] = []
     position = 0
     skip_spaces = False  # a marker removed at the start of a line: drop the spaces after it
-    for match in _MARKER.finditer(text):
+    for match in _MODEL_MARKER.finditer(text):
         before = text[position:match.start()]
         if skip_spaces:
             before = before.lstrip(" \t")

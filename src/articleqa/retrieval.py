@@ -1,11 +1,31 @@
-"""Search results and the pure retrieval maths over arrays."""
+"""Retrieval: search results, the hybrid search over a store and an encoder, and its maths.
+
+:func:`search` is what ``ArticleIndex.search`` runs: each question is encoded and looked up in
+the FAISS segments (dense) and in SQLite FTS5 (BM25), the two rankings are fused by reciprocal
+rank, at most ``per_article`` passages of one article are kept, and every hit is scored by its
+cosine similarity to the question whatever the mode. Fusion and diversity are pure functions
+over ids, tested by hand.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from articleqa.embedding import Encoder
+from articleqa.filters import Filters
 from articleqa.readers.article import Article
+from articleqa.store import ChunkRecord, IndexStore
+
+#: Questions encoded and searched together.
+QUERY_BATCH = 256
+#: Candidates each retriever proposes per question (at least; 4 k when k is larger).
+CANDIDATES = 50
+DEFAULT_MODE = "hybrid"
+DEFAULT_PER_ARTICLE = 3
 
 
 @dataclass(frozen=True)
@@ -64,3 +84,120 @@ def limit_per_article(
         if len(taken) == k:
             break
     return taken
+
+
+def hit_to_json(hit: Hit) -> dict[str, object]:
+    """A hit as JSON-ready data, the one shape the command line and the web API give.
+
+    The article's file path is left out: on the web API it would show the server's folders
+    (and Gradio takes any object with a ``"path"`` for a file to send).
+    """
+    article = hit.article
+    return {
+        "score": round(hit.score, 6),
+        "chunk_id": hit.chunk_id,
+        "text": hit.text,
+        "start": hit.start,
+        "end": hit.end,
+        "article": {
+            "id": article.id,
+            "title": article.title,
+            "source": article.source,
+            "country": article.country,
+            "published": article.published.isoformat() if article.published else None,
+            "url": article.url,
+        },
+    }
+
+
+def search(
+    store: IndexStore,
+    encoder: Encoder,
+    questions: Iterable[str],
+    k: int,
+    *,
+    filters: Filters | None = None,
+    mode: str = DEFAULT_MODE,
+    per_article: int | None = DEFAULT_PER_ARTICLE,
+) -> list[list[Hit]]:
+    """The ``k`` best passages of ``store`` for each question, best first (see the module
+    docstring); questions are encoded and searched in batches of :data:`QUERY_BATCH`.
+
+    Raises:
+        ValueError: If ``questions`` is a string, a question is empty or not a string, ``k`` <
+            1, or ``mode`` or ``per_article`` is invalid.
+    """
+    if isinstance(questions, str):
+        raise ValueError("search() takes a list of questions; use search_one() for one")
+    check_k(k)
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r} is not a retrieval mode; use one of {MODES}")
+    if per_article is not None:
+        check_k(per_article, "per_article")
+    filters = filters or Filters()
+    allowed = None if filters.is_empty() else store.matching_vector_ids(filters)
+    results: list[list[Hit]] = []
+    numbered = enumerate(questions, start=1)
+    while batch := list(itertools.islice(numbered, QUERY_BATCH)):
+        texts = [check_question(question, number) for number, question in batch]
+        results.extend(_search_batch(store, encoder, texts, k, mode, per_article, filters,
+                                     allowed))
+    return results
+
+
+def _search_batch(store: IndexStore, encoder: Encoder, texts: list[str], k: int, mode: str,
+                  per_article: int | None, filters: Filters, allowed: np.ndarray | None
+                  ) -> list[list[Hit]]:
+    live = store.live_count() if allowed is None else len(allowed)
+    # Each retriever proposes a pool of candidates, no deeper than there are passages.
+    depth = min(live, max(CANDIDATES, 4 * k))
+    if depth == 0:
+        return [[] for _ in texts]
+    queries = encoder.encode(texts)
+    rankings: list[list[list[int]]] = [[] for _ in texts]
+    cosine: list[dict[int, float]] = [{} for _ in texts]
+    if mode in ("dense", "hybrid"):
+        scores, ids = store.search(queries, depth, allowed)
+        for row, (row_scores, row_ids) in enumerate(zip(scores, ids)):
+            valid = row_ids >= 0
+            rankings[row].append(row_ids[valid].tolist())
+            cosine[row].update(zip(row_ids[valid].tolist(), row_scores[valid].tolist()))
+    if mode in ("bm25", "hybrid"):
+        for row, text in enumerate(texts):
+            rankings[row].append(store.lexical_search(text, depth, filters)[1].tolist())
+    fused = [reciprocal_rank_fusion(lists) for lists in rankings]
+    article_of = store.article_ids_of({i for order in fused for i in order})
+    chosen = [limit_per_article(order, article_of, per_article, k) for order in fused]
+    records = store.records(sorted({i for ids in chosen for i in ids}))
+    results = []
+    for query, known, ids in zip(queries, cosine, chosen):
+        unscored = [i for i in ids if i not in known]
+        if unscored:
+            known.update(zip(unscored, (store.vectors(unscored) @ query).tolist()))
+        results.append([_hit(records[i], known[i]) for i in ids if i in records])
+    return results
+
+
+def _hit(record: ChunkRecord, score: float) -> Hit:
+    chunk = record.chunk
+    return Hit(chunk.id, chunk.text, score, chunk.start, chunk.end, record.article)
+
+
+def check_k(k: object, name: str = "k") -> None:
+    """Raises ValueError unless ``k`` is a whole number of passages, 1 or more."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"{name}={k!r}: {name} must be a whole number of passages, 1 or more")
+
+
+def check_question(question: object, number: int | None = None) -> str:
+    """The question, stripped.
+
+    Raises:
+        ValueError: If it is not text, or empty (``number`` says which of several it was).
+    """
+    which = f"question {number}" if number is not None else "the question"
+    if not isinstance(question, str):
+        raise ValueError(f"{which} is {type(question).__name__}, not text")
+    if not question.strip():
+        raise ValueError(f"{which} is empty; ask something")
+    return question.strip()

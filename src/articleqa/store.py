@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import math
 import os
@@ -32,7 +33,8 @@ import numpy as np
 
 from articleqa.chunking import Chunk
 from articleqa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from articleqa.lexical import fts_query, terms
+from articleqa.filters import Filters
+from articleqa.lexical import fts_query, passage_for_embedding, terms
 from articleqa.readers.article import Article
 
 FORMAT_NAME = "articleqa-index"
@@ -119,20 +121,6 @@ class ChunkRecord:
     vector_id: int
     chunk: Chunk
     article: Article
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restricts a search to articles that match every field given (None: no restriction)."""
-
-    source: str | None = None
-    country: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
-    article_ids: tuple[str, ...] | None = None
-
-    def is_empty(self) -> bool:
-        return self == Filters()
 
 
 class IndexStore:
@@ -462,7 +450,8 @@ class IndexStore:
                     (chunk.id, chunk.article_id, chunk.start, chunk.end, name),
                 )
                 ids.append(cursor.lastrowid)
-                lexical = " ".join(terms(f"{titles.get(chunk.article_id, '')}\n{chunk.text}"))
+                lexical = " ".join(terms(passage_for_embedding(titles.get(chunk.article_id, ""),
+                                                               chunk.text)))
                 self._db.execute("INSERT INTO passage_terms (rowid, terms) VALUES (?, ?)",
                                  (cursor.lastrowid, lexical))
             if chunks:
@@ -678,8 +667,10 @@ def merge_top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray
     return top_scores, top_ids.astype(np.int64)
 
 
-def _filter_sql(filters: Filters) -> tuple[str, list[object]]:
-    """A WHERE clause over ``articles a`` for the filters, with its parameters."""
+@functools.lru_cache(maxsize=64)
+def _filter_sql(filters: Filters) -> tuple[str, tuple[object, ...]]:
+    """A WHERE clause over ``articles a`` for the filters, with its parameters (made once per
+    filters: a search asks for it once per question)."""
     clauses: list[str] = []
     params: list[object] = []
     for column, value in (("source", filters.source), ("country", filters.country)):
@@ -695,7 +686,7 @@ def _filter_sql(filters: Filters) -> tuple[str, list[object]]:
     if filters.article_ids is not None:
         clauses.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
         params.extend(filters.article_ids)
-    return " AND ".join(clauses) or "1", params
+    return " AND ".join(clauses) or "1", tuple(params)
 
 
 def read_manifest(folder: Path) -> Manifest:

@@ -22,7 +22,8 @@ from typing import Any
 
 from articleqa.answering import Answer, Citation
 from articleqa.errors import ArticleQAError
-from articleqa.index import ArticleIndex, IngestReport, parse_filters
+from articleqa.filters import parse_filters
+from articleqa.index import ArticleIndex, IngestReport
 from articleqa.readers.walk import JSON_SUFFIXES, SKIPPED_NAME_PREFIXES, TEXT_SUFFIXES
 from articleqa.retrieval import Hit
 

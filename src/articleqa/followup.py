@@ -40,6 +40,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from articleqa.answering import MARKER
 from articleqa.lexical import terms
 from articleqa.vocab import (
     AUXILIARIES,
@@ -204,7 +205,6 @@ def _same(a: str, b: str) -> bool:
 _REFUSAL = re.compile(r"^\W*The indexed articles do not answer", re.IGNORECASE)
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"\n]+)\"")
 _BLOCKQUOTE = re.compile(r"^[ \t]*>[ \t]?(.*)$", re.MULTILINE)
-_MARKER = re.compile(r"\s*\[\d+\]")
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[\.\.\.\])\s*")
 
 
@@ -217,7 +217,7 @@ def _quotes(replies: Iterable[str]) -> tuple[str, ...]:
         found += [a or b for a, b in _QUOTED.findall(reply)]
     cleaned = []
     for quote in found:
-        for piece in _ELLIPSIS.split(_MARKER.sub("", quote)):  # "... stability" is a fragment
+        for piece in _ELLIPSIS.split(MARKER.sub("", quote)):  # "... stability" is a fragment
             piece = " ".join(piece.split()).strip(" .…,;:-“”\"")
             if len(terms(piece)) >= 3:
                 cleaned.append(piece)

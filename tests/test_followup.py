@@ -1,4 +1,4 @@
-"""Follow-up questions resolved against the conversation (articleqa.chat): pure text, fast."""
+"""Follow-up questions resolved against the conversation (articleqa.followup): pure text, fast."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from articleqa.chat import (
+from articleqa.followup import (
     FollowUp,
     conversation_quotes,
     history_questions,

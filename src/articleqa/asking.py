@@ -1,0 +1,102 @@
+"""Asking: a question (and the conversation before it) in, an :class:`Answer` out.
+
+The steps, each owned by its own module: the question is made standalone from the
+conversation (:mod:`articleqa.followup`), its passages are retrieved
+(:mod:`articleqa.retrieval`), and either the language model writes the reply from them
+(:mod:`articleqa.llm`, when one is configured) or the sentences that answer are quoted
+(:mod:`articleqa.answering`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+
+from articleqa.answering import Answer, build_answer, candidate_sentences, reveal
+from articleqa.embedding import Encoder
+from articleqa.errors import LLMError
+from articleqa.filters import Filters
+from articleqa.followup import resolve_follow_up
+from articleqa.lexical import passage_for_embedding
+from articleqa.llm import LLMConfig, llm_answer_stream
+from articleqa.retrieval import check_question, search
+from articleqa.store import IndexStore
+
+#: Passages an answer is built from.
+ANSWER_PASSAGES = 6
+#: Quoted sentences an extractive answer holds at most.
+MAX_SENTENCES = 4
+
+
+def ask_stream(
+    store: IndexStore,
+    encoder: Encoder,
+    question: str,
+    history: Sequence[Mapping[str, object]] | None = None,
+    *,
+    k: int = ANSWER_PASSAGES,
+    filters: Filters | None = None,
+    max_sentences: int = MAX_SENTENCES,
+    llm: LLMConfig | None = None,
+    llm_problem: str | None = None,
+) -> Iterator[Answer]:
+    """Answers a question from the passages of ``store``, as a stream of growing answers (the
+    last is complete).
+
+    Args:
+        store: The index to answer from.
+        encoder: The index's embedding model.
+        question: The question.
+        history: The conversation so far, as Gradio chat messages; resolves follow-ups.
+        k: Passages to retrieve and answer from.
+        filters: Restrict the passages to matching articles.
+        max_sentences: At most this many quoted sentences (extractive answers).
+        llm: The language model that writes the reply from the passages; None to quote them.
+            When it fails, the quoted answer is given and ``answer.notice`` says why.
+        llm_problem: Why no language model is configured although one was asked for (a
+            malformed setting), for ``answer.notice``.
+
+    Raises:
+        ValueError: If the question is empty, or ``k`` is invalid.
+    """
+    question = check_question(question)
+    follow = resolve_follow_up(question, history)
+    hits = search(store, encoder, [follow.question], k, filters=filters)[0]
+    notice = None
+    if llm is not None and hits:
+        try:
+            for partial in llm_answer_stream(llm, follow.question, hits):
+                yield replace(partial, question=question, resolved_question=follow.question)
+            return
+        except LLMError as error:
+            notice = f"{str(error)[:1].upper()}{str(error)[1:]}."
+    sentences = candidate_sentences(hits)
+    # "How much will it cost? (When does the PSP go on sale?)": the earlier question in
+    # brackets steers the search; the sentences are scored against the question itself.
+    scored_as = follow.question.removesuffix(f" ({follow.context})")
+    similarities: Sequence[float] = []
+    if sentences:
+        # The question is embedded again, with the sentences: a vector from another batch
+        # differs in the last bits, and so could the answer.
+        vectors = encoder.encode([scored_as, *(
+            passage_for_embedding(hits[s.hit].article.title, s.text) for s in sentences)])
+        similarities = (vectors[1:] @ vectors[0]).tolist()
+    answer = build_answer(
+        question, hits, sentences, similarities, resolved_question=scored_as,
+        exclude=follow.quoted if follow.wants_more else (), wants_more=follow.wants_more,
+        rarity=store.rarity, max_sentences=max_sentences,
+    )
+    if llm is None:
+        notice = _without_model(answer.answered, llm_problem)
+    yield from reveal(replace(answer, resolved_question=follow.question, notice=notice))
+
+
+def _without_model(answered: bool, problem: str | None) -> str:
+    """The notice of a reply made without a language model (none set, or ``problem``)."""
+    if problem is not None:
+        return f"{problem}; " + ("the reply is quoted from the articles." if answered else
+                                 "no language model was asked.")
+    if answered:
+        return ("Quoted from the articles; set ARTICLEQA_LLM_URL to have a language model "
+                "write the replies.")
+    return "No language model was asked; set ARTICLEQA_LLM_URL to have one write the replies."
