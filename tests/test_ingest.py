@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 import articleqa.index as index_module
 from articleqa import ArticleIndex, ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
 from articleqa.embedding import HashEncoder
+from articleqa.readers import read_articles
 from articleqa.retrieval import QUERY_BATCH
 from articleqa.store import MAX_SEGMENTS
 
@@ -510,3 +512,37 @@ def test_a_long_headline_shrinks_the_passages_to_fit_the_model(tmp_path: Path) -
     for hit in hits:
         assert encoder.count_tokens([f"{title}\n{hit.text}"])[0] <= encoder.max_tokens - 2
 
+
+# -- threads ---------------------------------------------------------------------------------------
+
+
+def test_threads_share_one_index_while_it_ingests(tmp_path: Path, corpus_dir: Path) -> None:
+    """Searches and answers from eight threads, and an ingest on the same object, run side by
+    side (the index, not the caller, makes the sharing safe) and give what they give alone."""
+    with open_index(tmp_path / "index") as shared:
+        ingest(shared, corpus_dir / "harbour.txt", corpus_dir / "orchard.txt")
+        old = {"article_id": [a.id for a in read_articles(corpus_dir / "harbour.txt")[0]
+                              + read_articles(corpus_dir / "orchard.txt")[0]]}
+        question = "Organisers counted forty thousand visitors at the harbour festival?"
+        alone = shared.search(QUESTIONS[:2], k=2, filters=old)
+        answer_alone = shared.ask(question, filters=old)
+        errors: list[BaseException] = []
+
+        def reader() -> None:
+            try:
+                for _ in range(15):
+                    assert shared.search(QUESTIONS[:2], k=2, filters=old) == alone
+                    assert shared.ask(question, filters=old) == answer_alone
+                    shared.info()
+            except BaseException as error:  # reported below, in the test's own thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=reader) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        report = ingest(shared, corpus_dir / "tram.txt", corpus_dir / "wire.jsonl")
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not errors, errors[0]
+        assert answer_alone.answered and len(report.added) == 4 and not report.failed
+        assert shared.info()["articles"] == 6

@@ -4,6 +4,7 @@ merging, manifest and file checks, crashes mid-write, and a reader beside a writ
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -479,3 +480,19 @@ def test_reader_survives_a_merge_that_deletes_segments_while_it_refreshes(tmp_pa
     assert merged and sorted(ids[0].tolist()) == [1, 2, 3, 4, 5, 6]
     assert reader.counts()["segments"] == 1
 
+
+def test_rarity_is_counted_once_per_committed_state(tmp_path: Path) -> None:
+    store = new_store(tmp_path / "index")
+    rng = np.random.default_rng(3)
+    add_articles(store, unit_rows(rng, 3), "a")  # bodies "Body a 0." ...: "body" in each
+    assert store.rarity("body") == pytest.approx(math.log(4 / 4))
+    assert store.rarity("headline") == store.rarity("headline")
+    add_articles(store, unit_rows(rng, 2), "b")
+    assert store.rarity("body") == pytest.approx(math.log(6 / 6))
+    assert store.rarity("nowhere") == pytest.approx(math.log(6 / 1))
+    other = IndexStore.open(tmp_path / "index")  # a second reader of the same folder
+    assert other.rarity("nowhere") == pytest.approx(math.log(6 / 1))
+    store.remove(["a-0", "a-1"])
+    assert other.rarity("nowhere") == pytest.approx(math.log(4 / 1))  # sees the commit
+    other.close()
+    store.close()

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
@@ -48,6 +49,9 @@ class SentenceTransformerEncoder:
         batch_size: Texts per forward pass.
         device: A torch device; ``"cpu"`` by default.
 
+    Threads may share one encoder: it encodes one call at a time (the tokenizer is not safe
+    to use from two threads at once).
+
     Raises:
         ModelLoadError: If the model is not on this machine or cannot be loaded.
     """
@@ -74,24 +78,27 @@ class SentenceTransformerEncoder:
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
         self.batch_size = batch_size
+        self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        tokenizer = self._model.tokenizer
-        ids = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+        with self._lock:
+            tokenizer = self._model.tokenizer
+            ids = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
         return [len(row) for row in ids]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -87,13 +88,17 @@ class ArticleIndex:
     """A searchable collection of news articles, kept in a folder on disk.
 
     Open one with :meth:`open`. Any number of processes may search an index while one process
-    ingests into it; searches see each ingest once it has committed.
+    ingests into it; searches see each ingest once it has committed. Threads may share one
+    ArticleIndex: the store and the encoder each let one thread at a time use them, so a
+    search waits at most for one batch of an ingest on the same object (ingest through a
+    second object, opened on the same folder, to keep searches from waiting for embedding).
     """
 
     def __init__(self, store: IndexStore, encoder: Encoder | None = None, *,
                  llm: LLMConfig | None = None, llm_problem: str | None = None) -> None:
         self._store = store
         self._encoder = encoder
+        self._encoder_lock = threading.Lock()
         self._llm = llm
         self._llm_problem = llm_problem
         if encoder is not None:
@@ -163,11 +168,12 @@ class ArticleIndex:
     @property
     def encoder(self) -> Encoder:
         """The embedding model, loaded on first use."""
-        if self._encoder is None:
-            encoder = load_encoder(self._store.manifest.model)
-            _check_encoder(self._store, encoder)
-            self._encoder = encoder
-        return self._encoder
+        with self._encoder_lock:
+            if self._encoder is None:
+                encoder = load_encoder(self._store.manifest.model)
+                _check_encoder(self._store, encoder)
+                self._encoder = encoder
+            return self._encoder
 
     @property
     def llm(self) -> LLMConfig | None:

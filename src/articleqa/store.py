@@ -24,9 +24,11 @@ import json
 import math
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import faiss
 import numpy as np
@@ -46,6 +48,8 @@ SEGMENTS = "segments"
 MAX_SEGMENTS = 8
 #: Searches of fewer queries run FAISS on one thread.
 FEW_QUERIES = 16
+
+_T = TypeVar("_T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -123,15 +127,34 @@ class ChunkRecord:
     article: Article
 
 
+def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Runs the method under the store's lock: one thread at a time uses the SQLite connection
+    and the loaded FAISS state."""
+
+    @functools.wraps(method)
+    def locked(self: IndexStore, *args: Any, **kwargs: Any) -> _T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class IndexStore:
-    """An index folder. Use :meth:`open` or :meth:`create`; see the module docstring."""
+    """An index folder. Use :meth:`open` or :meth:`create`; see the module docstring.
+
+    One store may be shared by threads: each method runs under the store's lock (a long
+    ingest holds it only while it writes a batch, not while the batch is embedded).
+    """
 
     def __init__(self, path: Path, manifest: Manifest) -> None:
         self.path = path
         self.manifest = manifest
+        self._lock = threading.RLock()
         self._db = _connect(path / RECORDS)
         self._segments: dict[str, faiss.Index] = {}
         self._tombstones = np.zeros(0, dtype=np.int64)
+        self._live = 0  # vectors in the segments less the tombstones
+        self._rarity: dict[str, float] = {}  # per term, for the state loaded (see refresh)
         self._data_version = -1
 
     # -- opening -------------------------------------------------------------------------
@@ -193,12 +216,14 @@ class IndexStore:
         _write_atomically(folder / MANIFEST, stamped.to_json().encode())
         return store
 
+    @_locked
     def close(self) -> None:
         self._db.close()
         self._segments.clear()
 
     # -- reading -------------------------------------------------------------------------
 
+    @_locked
     def counts(self) -> dict[str, int]:
         """Articles, passages, segments and tombstoned vectors."""
         row = self._db.execute(
@@ -207,6 +232,7 @@ class IndexStore:
         ).fetchone()
         return dict(zip(("articles", "passages", "segments", "tombstones"), row))
 
+    @_locked
     def meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
@@ -214,6 +240,7 @@ class IndexStore:
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
 
+    @_locked
     def known_article_ids(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that are stored."""
         known: set[str] = set()
@@ -223,6 +250,7 @@ class IndexStore:
             known.update(r[0] for r in rows)
         return known
 
+    @_locked
     def article_ids_of(self, vector_ids: Iterable[int]) -> dict[int, str]:
         """The article id of each live passage among ``vector_ids``."""
         found: dict[int, str] = {}
@@ -232,27 +260,32 @@ class IndexStore:
                 f"SELECT vector_id, article_id FROM chunks WHERE vector_id IN ({marks})", batch))
         return found
 
+    @_locked
     def files_of_article(self, article_id: str) -> list[str]:
         """Every file the article was read from, sorted."""
         rows = self._db.execute(
             "SELECT path FROM article_files WHERE article_id = ? ORDER BY path", (article_id,))
         return [r[0] for r in rows]
 
+    @_locked
     def live_count(self) -> int:
         """Vectors searchable now: all segments' vectors less the tombstones."""
         self.refresh()
-        return sum(index.ntotal for index in self._segments.values()) - len(self._tombstones)
+        return self._live
 
+    @_locked
     def article_ids_of_file(self, path: str) -> set[str]:
         rows = self._db.execute("SELECT article_id FROM article_files WHERE path = ?", (path,))
         return {r[0] for r in rows}
 
+    @_locked
     def article(self, article_id: str) -> Article | None:
         row = self._db.execute(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
         return _article_from_row(row) if row else None
 
+    @_locked
     def records(self, vector_ids: Sequence[int]) -> dict[int, ChunkRecord]:
         """The passages (with their articles) stored under these vector ids."""
         found: dict[int, ChunkRecord] = {}
@@ -270,6 +303,7 @@ class IndexStore:
                 found[vector_id] = ChunkRecord(vector_id, chunk, article)
         return found
 
+    @_locked
     def matching_vector_ids(self, filters: Filters) -> np.ndarray:
         """Vector ids of the live passages whose article matches ``filters``."""
         where, params = _filter_sql(filters)
@@ -280,6 +314,7 @@ class IndexStore:
         )
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
+    @_locked
     def lexical_search(
         self, question: str, k: int, filters: Filters | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -305,14 +340,19 @@ class IndexStore:
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         return np.array([r[1] for r in rows], dtype=np.float32), ids
 
+    @_locked
     def rarity(self, term: str) -> float:
         """Inverse document frequency of a BM25 term (see :mod:`articleqa.lexical`):
-        ``log((passages + 1) / (passages holding it + 1))``."""
-        holding = self._db.execute(
-            "SELECT count(*) FROM passage_terms WHERE passage_terms MATCH ?", (f'"{term}"',)
-        ).fetchone()[0]
-        return math.log((self.live_count() + 1) / (holding + 1))
+        ``log((passages + 1) / (passages holding it + 1))``, counted once per committed state."""
+        self.refresh()
+        if term not in self._rarity:
+            holding = self._db.execute(
+                "SELECT count(*) FROM passage_terms WHERE passage_terms MATCH ?", (f'"{term}"',)
+            ).fetchone()[0]
+            self._rarity[term] = math.log((self._live + 1) / (holding + 1))
+        return self._rarity[term]
 
+    @_locked
     def vectors(self, vector_ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of live passages, one row per id."""
         self.refresh()
@@ -328,6 +368,7 @@ class IndexStore:
                     out[batch_start + offset] = segment.reconstruct(vector_id)
         return out
 
+    @_locked
     def facets(self) -> dict[str, object]:
         """Outlets, countries and the date span of the stored articles."""
         sources = [r[0] for r in self._db.execute(
@@ -338,6 +379,7 @@ class IndexStore:
             "SELECT min(published), max(published) FROM articles").fetchone()
         return {"sources": sources, "countries": countries, "published": (first, last)}
 
+    @_locked
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -371,6 +413,7 @@ class IndexStore:
             return np.full((len(queries), k), -np.inf, dtype=np.float32), empty
         return merge_top_k(np.hstack(parts_scores), np.hstack(parts_ids), k)
 
+    @_locked
     def refresh(self) -> None:
         """Loads what other writers committed since the last call (cheap when nothing did)."""
         for _ in range(5):
@@ -392,6 +435,8 @@ class IndexStore:
                     continue  # a writer merged segments meanwhile: read the new list
                 raise
             self._tombstones = tombstones
+            self._live = sum(i.ntotal for i in self._segments.values()) - len(tombstones)
+            self._rarity.clear()
             self._data_version = version
             return
         raise IndexCorruptError(f"{self.path} keeps changing under this reader; try again")
@@ -404,11 +449,13 @@ class IndexStore:
         with open(self.path / "write.lock", "a+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # a second writer waits for the first
             try:
-                self._delete_orphans()
+                with self._lock:
+                    self._delete_orphans()
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    @_locked
     def add(
         self,
         articles: Sequence[Article],
@@ -464,6 +511,7 @@ class IndexStore:
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_ingest', ?)", (added,)
             )
 
+    @_locked
     def link_files(self, files: Sequence[tuple[str, str]]) -> None:
         """Records that already stored articles were (also) read from these files."""
         with self._transaction():
@@ -471,6 +519,7 @@ class IndexStore:
                 "INSERT OR IGNORE INTO article_files (path, article_id) VALUES (?, ?)", files
             )
 
+    @_locked
     def unlink_file(self, path: str, keep: set[str]) -> list[str]:
         """Forgets the articles ``path`` no longer holds; removes those no file holds.
 
@@ -489,6 +538,7 @@ class IndexStore:
             "SELECT 1 FROM article_files WHERE article_id = ?", (a,)).fetchone()]
         return self.remove(orphans)
 
+    @_locked
     def remove(self, article_ids: Sequence[str]) -> list[str]:
         """Deletes articles and their passages; their vectors become tombstones.
 
@@ -515,6 +565,7 @@ class IndexStore:
                 self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return removed
 
+    @_locked
     def merge_segments(self, max_segments: int = MAX_SEGMENTS) -> None:
         """Merges the smallest segments (and drops their tombstones) until at most
         ``max_segments`` remain; also rewrites a segment that is mostly tombstones."""
