@@ -15,6 +15,8 @@ import pytest
 from articleqa import Article, ArticleIndex, Hit
 from articleqa.answering import Answer, Citation
 from articleqa.embedding import HashEncoder
+from articleqa.filters import Filters
+from articleqa.retrieval import hit_to_json
 from articleqa.web import (
     MAX_UPLOAD_FILES,
     PageActions,
@@ -94,7 +96,7 @@ def test_reply_as_text_lists_sources() -> None:
     hit = _hit("A quote. More.", title="Headline", url="https://example.org/a")
     text = reply_as_text(_answer(hit, "A quote."))
     assert "Sources:\n[1] Headline (Test <b>Outlet</b>, Nowhere, 1 May 2024) " \
-           "https://example.org/a\n    “A quote.”" in text
+           "https://example.org/a\n    > A quote." in text
 
 
 # -- the sources panel -------------------------------------------------------------------------
@@ -172,9 +174,9 @@ def test_empty_notice_says_how_to_add_articles() -> None:
 
 
 def test_make_filters() -> None:
-    assert make_filters("", None, " ", None) is None
-    assert make_filters("Hespress", "", "2025-01-01", "") == {"source": "Hespress",
-                                                               "since": "2025-01-01"}
+    assert make_filters("", None, " ", None) == Filters()
+    assert make_filters("Hespress", "", " 2025-01-01", "") == Filters(
+        source="Hespress", since=dt.date(2025, 1, 1))
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         make_filters("", "", "last week", "")
 
@@ -231,7 +233,7 @@ def test_uploads_are_staged_under_generated_names(tmp_path: Path) -> None:
 
 
 def test_upload_bounds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import articleqa.web as web
+    import articleqa.web.uploads as web
 
     monkeypatch.setattr(web, "MAX_FILE_BYTES", 1000)
     monkeypatch.setattr(web, "MAX_TOTAL_BYTES", 1500)
@@ -336,18 +338,20 @@ def served(real_index: ArticleIndex):
 
 
 @pytest.mark.slow
-def test_served_page_answers_over_http(served: str) -> None:
+def test_served_page_answers_over_http(served: str, real_index: ArticleIndex) -> None:
     from gradio_client import Client
 
     client = Client(served, verbose=False)
     reply = client.predict("What did Hammouchi say about cybercrime?", api_name="/ask")
     assert "[1]" in reply and "Sources:\n[1]" in reply and "Hespress" in reply
     hits = client.predict("What did Hammouchi say about cybercrime?", 3, api_name="/search")
-    assert hits[0]["source"] == "Hespress"
+    assert hits[0] == hit_to_json(real_index.search_one(
+        "What did Hammouchi say about cybercrime?", 3)[0])  # the shape of `search --json`
+    assert hits[0]["article"]["source"] == "Hespress"
     assert "United Nations Convention against Cybercrime" in hits[0]["text"]
     only_uk = client.predict("What did Hammouchi say about cybercrime?", 3, "", "United Kingdom",
                              api_name="/search")
-    assert only_uk and all(hit["country"] == "United Kingdom" for hit in only_uk)
+    assert only_uk and all(hit["article"]["country"] == "United Kingdom" for hit in only_uk)
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="YYYY-MM-DD"):  # the message reaches the script
