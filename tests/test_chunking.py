@@ -40,8 +40,10 @@ def texts(body: str, spans: Sequence[Span]) -> list[str]:
     return [body[s.start : s.end] for s in spans]
 
 
-def check_chunks(doc: Article, chunks: Sequence[Chunk], max_tokens: int) -> None:
-    """Asserts every invariant a chunking must keep (see the chunking module docstring)."""
+def check_chunks(doc: Article, chunks: Sequence[Chunk], max_tokens: int,
+                 overlap: int = 0) -> None:
+    """Asserts every invariant a chunking must keep (see the chunking module docstring);
+    ``overlap``: the tokens a chunk may repeat from the one before."""
     body = doc.body
     sentences = [s for p in paragraph_spans(body) for s in sentence_spans(body, p.start, p.end)]
     starts = {s.start for s in sentences}
@@ -56,13 +58,17 @@ def check_chunks(doc: Article, chunks: Sequence[Chunk], max_tokens: int) -> None
             and (body[offset - 1].isspace() or body[offset].isspace())
         )
 
-    previous_end = 0
+    previous_start, previous_end = -1, 0
     for chunk in chunks:
         assert chunk.article_id == doc.id
         assert body[chunk.start : chunk.end] == chunk.text
         assert chunk.text and chunk.text == chunk.text.strip()
-        assert chunk.start >= previous_end, "chunks overlap or are out of order"
-        previous_end = chunk.end
+        assert chunk.start > previous_start and chunk.end > previous_end, "out of order"
+        if chunk.start < previous_end:
+            repeated = body[chunk.start : previous_end]
+            assert overlap and words([repeated])[0] <= overlap, f"overlap {repeated!r}"
+            assert chunk.start in starts, "an overlap must begin at a sentence"
+        previous_start, previous_end = chunk.start, chunk.end
         assert words([chunk.text])[0] <= max_tokens, chunk.text
         assert chunk.start in starts or inside_long_sentence(chunk.start), (
             f"chunk starts inside a sentence: {chunk.text[:60]!r}"
@@ -212,7 +218,7 @@ def test_a_quotation_over_the_budget_is_split_between_its_sentences() -> None:
 
 
 def test_paragraph_boundaries_are_preferred() -> None:
-    first = f"{sentence(4, 'alpha')} {sentence(4, 'beta')}"
+    first = f"{sentence(5, 'alpha')} {sentence(5, 'beta')}"  # half the budget: may stand alone
     second = f"{sentence(7, 'gamma')} {sentence(7, 'delta')}"
     as_paragraphs = article(f"{first}\n\n{second}")
     chunks = chunk_article(as_paragraphs, words, 20)
@@ -293,12 +299,12 @@ def corpus_articles() -> list[Article]:
     return found
 
 
-@pytest.mark.parametrize("max_tokens", [24, 160])
-def test_real_articles_keep_every_invariant(max_tokens: int) -> None:
+@pytest.mark.parametrize(("max_tokens", "overlap"), [(24, 0), (160, 0), (24, 8), (256, 48)])
+def test_real_articles_keep_every_invariant(max_tokens: int, overlap: int) -> None:
     for doc in corpus_articles():
-        chunks = chunk_article(doc, words, max_tokens)
+        chunks = chunk_article(doc, words, max_tokens, overlap)
         assert chunks, doc.path
-        check_chunks(doc, chunks, max_tokens)
+        check_chunks(doc, chunks, max_tokens, overlap)
         assert len({c.id for c in chunks}) == len(chunks)
 
 
@@ -325,6 +331,22 @@ def bodies(draw: st.DrawFn) -> str:
 def test_random_texts_keep_every_invariant(body: str, max_tokens: int) -> None:
     doc = article(body)
     check_chunks(doc, chunk_article(doc, words, max_tokens), max_tokens)
+    overlap = max_tokens // 2 - 1
+    check_chunks(doc, chunk_article(doc, words, max_tokens, overlap), max_tokens, overlap)
+
+
+def test_overlap_repeats_whole_last_sentences_of_the_passage_before() -> None:
+    body = " ".join(sentence(4, f"s{i}x") for i in range(6))  # six sentences of 4 words
+    doc = article(body)
+    plain = chunk_article(doc, words, 12)
+    assert [c.text for c in plain] == [" ".join(sentence(4, f"s{i}x") for i in r)
+                                       for r in (range(0, 3), range(3, 6))]
+    overlapping = chunk_article(doc, words, 12, overlap_tokens=5)
+    check_chunks(doc, overlapping, 12, 5)
+    assert [c.text for c in overlapping] == [" ".join(sentence(4, f"s{i}x") for i in r)
+                                             for r in (range(0, 3), range(2, 5), range(4, 6))]
+    with pytest.raises(ValueError, match="overlap_tokens"):
+        chunk_article(doc, words, 12, overlap_tokens=6)
 
 
 @settings(max_examples=200, deadline=None, database=None)

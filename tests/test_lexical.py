@@ -9,7 +9,7 @@ import pytest
 from articleqa import ArticleIndex
 from articleqa.embedding import HashEncoder
 from articleqa.lexical import fts_query, terms
-from articleqa.retrieval import limit_per_article, reciprocal_rank_fusion
+from articleqa.retrieval import fuse_scores, limit_per_article
 from tests.conftest import OVERVIEW
 
 
@@ -31,14 +31,18 @@ def test_fts_query_quotes_terms_and_handles_empty() -> None:
     assert fts_query("what did he say?") is None
 
 
-def test_reciprocal_rank_fusion_hand_worked() -> None:
-    # With k=60: 1 -> 1/61 + 1/63, 2 -> 1/62 + 1/61, 3 -> 1/63, 4 -> 1/62: 2, 1, 4, 3.
-    assert reciprocal_rank_fusion([[1, 2, 3], [2, 4, 1]], k=60) == [2, 1, 4, 3]
-    # With k=1: 1 -> 1/2 + 1/4 = .75, 2 -> 1/3 + 1/2 = .83, 5 -> 1/3.
-    assert reciprocal_rank_fusion([[1, 2], [2, 5, 1]], k=1) == [2, 1, 5]
-    assert reciprocal_rank_fusion([[5, 6, 7]]) == [5, 6, 7]
-    assert reciprocal_rank_fusion([]) == []
-    assert reciprocal_rank_fusion([[], [9]]) == [9]
+def test_fuse_scores_hand_worked() -> None:
+    # weight 0.5, best BM25 4: 1 -> .50 + .5 * 2/4 = .75, 2 -> .60 + 0 = .60,
+    # 3 -> 0 + .5 * 4/4 = .50 (BM25 only), 4 -> .55 + .5 * 1/4 = .675.
+    cosine = {1: 0.50, 2: 0.60, 4: 0.55}
+    bm25 = {3: 4.0, 1: 2.0, 4: 1.0}
+    assert fuse_scores(cosine, bm25, weight=0.5) == [1, 4, 2, 3]
+    assert fuse_scores(cosine, bm25, weight=0.0) == [2, 4, 1, 3]  # cosine alone
+    assert fuse_scores(cosine, {}) == [2, 4, 1]
+    assert fuse_scores({}, {7: 3.0, 8: 1.5}) == [7, 8]
+    assert fuse_scores({}, {}) == []
+    # A big weight is BM25's order, whatever the cosines.
+    assert fuse_scores(cosine, bm25, weight=100.0)[:3] == [3, 1, 4]
 
 
 def test_limit_per_article() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
-from articleqa.answering import Answer, build_answer, candidate_sentences, reveal
+from articleqa.answering import MAX_SENTENCES, Answer, build_answer, candidate_sentences, reveal
 from articleqa.embedding import Encoder
 from articleqa.errors import LLMError
 from articleqa.filters import Filters
@@ -24,8 +24,6 @@ from articleqa.store import IndexStore
 
 #: Passages an answer is built from.
 ANSWER_PASSAGES = 6
-#: Quoted sentences an extractive answer holds at most.
-MAX_SENTENCES = 4
 
 
 def ask_stream(

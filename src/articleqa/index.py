@@ -20,8 +20,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from articleqa import asking, retrieval
-from articleqa.answering import Answer
-from articleqa.chunking import DEFAULT_MAX_TOKENS, Chunk, chunk_article
+from articleqa.answering import MAX_SENTENCES, Answer
+from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, chunk_article
 from articleqa.embedding import DEFAULT_MODEL, Encoder, canonical_model_name, load_encoder
 from articleqa.errors import ArticleNotFoundError, ArticleReadError, IndexMismatchError
 from articleqa.filters import Filters, parse_filters
@@ -112,6 +112,7 @@ class ArticleIndex:
         model: str | None = None,
         encoder: Encoder | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
+        overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
         create: bool = True,
         llm: LLMConfig | None | _FromEnvironment = FROM_ENVIRONMENT,
     ) -> ArticleIndex:
@@ -124,6 +125,10 @@ class ArticleIndex:
                 built with).
             encoder: An encoder object to use instead of loading ``model`` (tests use a fake).
             max_tokens: Passage budget in tokens, for a new index (an existing one keeps its own).
+                The headline embedded in front of each passage shortens it to what the model
+                reads.
+            overlap_tokens: Tokens of whole sentences a passage repeats from the one before it,
+                for a new index (an existing one keeps its own).
             create: When False, a missing index is an error instead of being created.
             llm: The language model that writes the replies of :meth:`ask`: an
                 :class:`~articleqa.llm.LLMConfig`, or None to quote the articles. By default,
@@ -148,7 +153,7 @@ class ArticleIndex:
         wanted = encoder.name if encoder is not None else model
         if create and not (folder / "manifest.json").exists():
             encoder = encoder or load_encoder(model or DEFAULT_MODEL)
-            manifest = Manifest(encoder.name, encoder.dimension, max_tokens)
+            manifest = Manifest(encoder.name, encoder.dimension, max_tokens, overlap_tokens)
             return cls(IndexStore.create(folder, manifest), encoder, llm=llm,
                        llm_problem=llm_problem)
         store = IndexStore.open(folder)
@@ -253,8 +258,7 @@ class ArticleIndex:
                         links.append((file, article.id))
                     else:
                         filled = _fill(article, source=source, country=country)
-                        chunks = chunk_article(filled, self.encoder.count_tokens,
-                                               self._passage_budget(filled.title))
+                        chunks = self._chunk(filled)
                         pending.append((filled, chunks, file))
                     seen.add(article.id)
                 if links:
@@ -284,11 +288,15 @@ class ArticleIndex:
                 )
             self._store.merge_segments()
 
-    def _passage_budget(self, title: str) -> int:
-        """The index's passage budget, less what a long headline leaves of the model's input
-        (headline and passage are embedded together; the model cuts what does not fit)."""
-        room = self.encoder.max_tokens - 2 - self.encoder.count_tokens([title])[0]
-        return max(MIN_PASSAGE_TOKENS, min(self._store.manifest.max_tokens, room))
+    def _chunk(self, article: Article) -> list[Chunk]:
+        """The article's passages, each within the index's budget less what its headline
+        takes of the model's input (headline and passage are embedded together; the model
+        cuts what does not fit)."""
+        manifest = self._store.manifest
+        room = self.encoder.max_tokens - 2 - self.encoder.count_tokens([article.title])[0]
+        budget = max(MIN_PASSAGE_TOKENS, min(manifest.max_tokens, room))
+        overlap = min(manifest.overlap_tokens, budget // 2 - 1)
+        return chunk_article(article, self.encoder.count_tokens, budget, max(0, overlap))
 
     def _read(self, path: Path, today: dt.date | None, report: IngestReport
               ) -> list[Article] | None:
@@ -370,7 +378,7 @@ class ArticleIndex:
         *,
         k: int = asking.ANSWER_PASSAGES,
         filters: Mapping[str, object] | Filters | None = None,
-        max_sentences: int = asking.MAX_SENTENCES,
+        max_sentences: int = MAX_SENTENCES,
     ) -> Answer:
         """Answers a question from the articles, quoting them with ``[n]`` citations.
 
@@ -400,7 +408,7 @@ class ArticleIndex:
         *,
         k: int = asking.ANSWER_PASSAGES,
         filters: Mapping[str, object] | Filters | None = None,
-        max_sentences: int = asking.MAX_SENTENCES,
+        max_sentences: int = MAX_SENTENCES,
     ) -> Iterator[Answer]:
         """:meth:`ask`, as a stream of growing answers for a chat page; the last is complete.
 
@@ -423,6 +431,7 @@ class ArticleIndex:
             "model": manifest.model,
             "dimension": manifest.dimension,
             "max_tokens": manifest.max_tokens,
+            "overlap_tokens": manifest.overlap_tokens,
             "format_version": manifest.format_version,
             "created": manifest.created,
             "last_ingest": self._store.meta("last_ingest"),

@@ -1,10 +1,11 @@
 """Retrieval: search results, the hybrid search over a store and an encoder, and its maths.
 
 :func:`search` is what ``ArticleIndex.search`` runs: each question is encoded and looked up in
-the FAISS segments (dense) and in SQLite FTS5 (BM25), the two rankings are fused by reciprocal
-rank, at most ``per_article`` passages of one article are kept, and every hit is scored by its
-cosine similarity to the question whatever the mode. Fusion and diversity are pure functions
-over ids, tested by hand.
+the FAISS segments (dense) and in SQLite FTS5 (BM25), the candidates of both are ranked by their
+cosine similarity plus :data:`BM25_WEIGHT` times their BM25 score relative to the question's
+best (:func:`fuse_scores`), at most ``per_article`` passages of one article are kept, and every
+hit is scored by its cosine similarity to the question whatever the mode. Fusion and diversity
+are pure functions, tested by hand.
 """
 
 from __future__ import annotations
@@ -51,19 +52,22 @@ class Hit:
 
 
 MODES = ("dense", "bm25", "hybrid")
-#: The constant of reciprocal rank fusion: a document at rank r adds 1 / (RRF_K + r). Lower
-#: than the customary 60 because each list holds only ~50 candidates; chosen on the eval set.
-RRF_K = 20
+#: Weight of a passage's BM25 score, divided by the best BM25 score of the question, added to
+#: its cosine similarity in hybrid search. Chosen on the dev split (docs/quality.md): 0.4-0.6
+#: score alike there; reciprocal rank fusion scored below all of them.
+BM25_WEIGHT = 0.5
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[int]:
-    """Fuses ranked lists of ids: each id scores the sum of ``1 / (k + rank)`` (rank from 1)
-    over the lists it appears in. Returns the ids, best first; ties keep first-seen order."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
-    return sorted(scores, key=lambda item: -scores[item])
+def fuse_scores(cosine: Mapping[int, float], bm25: Mapping[int, float],
+                weight: float = BM25_WEIGHT) -> list[int]:
+    """Ranks the ids of either mapping by ``cosine + weight * bm25 / max(bm25)`` (an id missing
+    from ``bm25`` adds 0; one missing from ``cosine`` counts as cosine 0). Returns the ids, best
+    first; ties keep first-seen order, ``cosine`` before ``bm25``."""
+    best = max(bm25.values(), default=0.0)
+    scale = weight / best if best > 0 else 0.0
+    ids = list(dict.fromkeys([*cosine, *bm25]))
+    fused = {i: cosine.get(i, 0.0) + scale * bm25.get(i, 0.0) for i in ids}
+    return sorted(ids, key=lambda i: -fused[i])
 
 
 def limit_per_article(
@@ -154,28 +158,37 @@ def _search_batch(store: IndexStore, encoder: Encoder, texts: list[str], k: int,
     if depth == 0:
         return [[] for _ in texts]
     queries = encoder.encode(texts)
-    rankings: list[list[list[int]]] = [[] for _ in texts]
     cosine: list[dict[int, float]] = [{} for _ in texts]
+    bm25: list[dict[int, float]] = [{} for _ in texts]
     if mode in ("dense", "hybrid"):
         scores, ids = store.search(queries, depth, allowed)
         for row, (row_scores, row_ids) in enumerate(zip(scores, ids)):
             valid = row_ids >= 0
-            rankings[row].append(row_ids[valid].tolist())
             cosine[row].update(zip(row_ids[valid].tolist(), row_scores[valid].tolist()))
     if mode in ("bm25", "hybrid"):
         for row, text in enumerate(texts):
-            rankings[row].append(store.lexical_search(text, depth, filters)[1].tolist())
-    fused = [reciprocal_rank_fusion(lists) for lists in rankings]
-    article_of = store.article_ids_of({i for order in fused for i in order})
-    chosen = [limit_per_article(order, article_of, per_article, k) for order in fused]
+            row_scores, row_ids = store.lexical_search(text, depth, filters)
+            bm25[row].update(zip(row_ids.tolist(), row_scores.tolist()))
+    if mode == "hybrid":  # BM25's own candidates need their cosine to be fused
+        _add_cosine(store, queries, cosine, bm25)
+    ranked = [list(c) if mode == "dense" else list(b) if mode == "bm25" else fuse_scores(c, b)
+              for c, b in zip(cosine, bm25)]
+    article_of = store.article_ids_of({i for order in ranked for i in order})
+    chosen = [limit_per_article(order, article_of, per_article, k) for order in ranked]
+    if mode == "bm25":
+        _add_cosine(store, queries, cosine, [dict.fromkeys(ids) for ids in chosen])
     records = store.records(sorted({i for ids in chosen for i in ids}))
-    results = []
-    for query, known, ids in zip(queries, cosine, chosen):
+    return [[_hit(records[i], known[i]) for i in ids if i in records]
+            for known, ids in zip(cosine, chosen)]
+
+
+def _add_cosine(store: IndexStore, queries: np.ndarray, cosine: list[dict[int, float]],
+                wanted: Sequence[Iterable[int]]) -> None:
+    """Adds to each question's ``cosine`` the similarity of the ids it lacks in ``wanted``."""
+    for query, known, ids in zip(queries, cosine, wanted):
         unscored = [i for i in ids if i not in known]
         if unscored:
             known.update(zip(unscored, (store.vectors(unscored) @ query).tolist()))
-        results.append([_hit(records[i], known[i]) for i in ids if i in records])
-    return results
 
 
 def _hit(record: ChunkRecord, score: float) -> Hit:

@@ -17,6 +17,7 @@ segments drops tombstoned vectors. Readers never lock: each search sees one comm
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import functools
@@ -108,6 +109,8 @@ class Manifest:
     model: str
     dimension: int
     max_tokens: int
+    #: Tokens a passage repeats from the one before (0 in indexes made before overlap).
+    overlap_tokens: int = 0
     normalized: bool = True
     metric: str = "inner_product"
     format: str = FORMAT_NAME
@@ -760,7 +763,9 @@ def read_manifest(folder: Path) -> Manifest:
                 f"this articleqa reads version {FORMAT_VERSION}. Rebuild it: ingest the "
                 f"articles again into an empty folder"
             )
-        return Manifest(**{key: data[key] for key in Manifest.__dataclass_fields__})
+        fields = Manifest.__dataclass_fields__.values()
+        return Manifest(**{field.name: data[field.name] for field in fields
+                           if field.name in data or field.default is dataclasses.MISSING})
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         if isinstance(error, IndexMismatchError):
             raise

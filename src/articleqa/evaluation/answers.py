@@ -25,7 +25,7 @@ from articleqa.readers.article import normalise_text
 Ask = Callable[[str, Sequence[Mapping[str, str]] | None], Answer]
 
 #: Refusal thresholds over which the trade-off is reported.
-THRESHOLDS: tuple[float, ...] = tuple(round(0.30 + 0.05 * i, 2) for i in range(9))
+THRESHOLDS: tuple[float, ...] = tuple(round(1.2 + 0.4 * i, 1) for i in range(9))
 
 
 @dataclass(frozen=True)
