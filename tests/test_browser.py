@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BBC, OVERVIEW
+from tests.conftest import BBC, OVERVIEW, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
@@ -93,16 +92,10 @@ def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(small_index: Path, artifacts: Path) -> Iterator[str]:
     """``python app.py`` over the small index, on a free port."""
-    port = _free_port()
+    port = free_port()
     log = open(artifacts / "app.log", "w")  # noqa: SIM115 (closed after the process)
     process = subprocess.Popen(
         [sys.executable, str(REPO / "app.py"), "--index", str(small_index), "--port", str(port)],
@@ -265,7 +258,7 @@ def test_empty_index_says_how_to_add_articles(page, artifacts: Path, tmp_path: P
     with ArticleIndex.open(tmp_path / "empty", encoder=HashEncoder()) as index, \
             ArticleIndex.open(index.path, encoder=HashEncoder()) as writer:
         app = build_app(index, writer=writer)
-        port = _free_port()
+        port = free_port()
         serve(app, port=port, block=False, quiet=True)
         try:
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")

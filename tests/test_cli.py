@@ -1,4 +1,5 @@
-"""Tests of the `articleqa` command line, with the real default model over a tiny corpus."""
+"""Tests of the `articleqa` command line, with the real default model over a tiny corpus (the
+tests that build or read an index are marked slow)."""
 
 from __future__ import annotations
 
@@ -13,25 +14,17 @@ import pytest
 
 from articleqa.cli import main
 from articleqa.index import ArticleIndex
+from tests.conftest import BBC, OVERVIEW, run_cli
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-OVERVIEW_PAGE = CORPUS / "overview" / "000_9f3ee334bca204eb.txt"
-BBC_TECH = [CORPUS / "bbc" / "tech" / f"{n:03d}.txt" for n in range(1, 6)]
+OVERVIEW_PAGE = OVERVIEW
+BBC_TECH = [BBC / "tech" / f"{n:03d}.txt" for n in range(1, 6)]
 CYBERCRIME = "What did Hammouchi say about cybercrime?"
 HESPRESS_HEADLINE = "Hammouchi: Morocco links security to human rights"
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
-    """Runs the command in-process; returns (exit status, stdout, stderr)."""
-    capsys.readouterr()
-    code = main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def search_json(capsys: pytest.CaptureFixture[str], index: Path, *argv: str | Path
                 ) -> list[dict]:
-    code, out, err = run(capsys, "search", "--index", index, "--json", *argv)
+    code, out, err = run_cli(capsys, "search", "--index", index, "--json", *argv)
     assert (code, err) == (0, "")
     return [json.loads(line) for line in out.splitlines()]
 
@@ -89,8 +82,9 @@ def two_articles(tmp_path: Path) -> list[Path]:
     ]
 
 
+@pytest.mark.slow
 def test_ingest_prints_a_summary_and_exits_0(tmp_path, capsys, two_articles):
-    code, out, err = run(capsys, "ingest", "--index", tmp_path / "idx", *two_articles)
+    code, out, err = run_cli(capsys, "ingest", "--index", tmp_path / "idx", *two_articles)
 
     assert code == 0
     assert err == ""
@@ -99,15 +93,18 @@ def test_ingest_prints_a_summary_and_exits_0(tmp_path, capsys, two_articles):
     assert out.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_ingest_quiet_prints_nothing_on_success(tmp_path, capsys, two_articles):
-    code, out, err = run(capsys, "ingest", "--quiet", "--index", tmp_path / "idx", *two_articles)
+    code, out, err = run_cli(capsys, "ingest", "--quiet", "--index", tmp_path / "idx",
+                             *two_articles)
 
     assert (code, out, err) == (0, "", "")
 
 
+@pytest.mark.slow
 def test_ingest_json_report_then_reingest_is_unchanged(tmp_path, capsys, two_articles):
     index = tmp_path / "idx"
-    code, out, err = run(capsys, "ingest", "--json", "--index", index, *two_articles)
+    code, out, err = run_cli(capsys, "ingest", "--json", "--index", index, *two_articles)
 
     assert (code, err) == (0, "")
     report = json.loads(out)
@@ -117,13 +114,14 @@ def test_ingest_json_report_then_reingest_is_unchanged(tmp_path, capsys, two_art
     assert report["unchanged"] == report["failed"] == report["removed"] == []
     assert report["passages"] >= 2
 
-    code, out, _ = run(capsys, "ingest", "--json", "--index", index, *two_articles)
+    code, out, _ = run_cli(capsys, "ingest", "--json", "--index", index, *two_articles)
     again = json.loads(out)
     assert code == 0
     assert again["added"] == [] and again["passages"] == 0
     assert sorted(again["unchanged"]) == sorted(report["added"])
 
 
+@pytest.mark.slow
 def test_ingest_with_bad_files_exits_1_names_them_and_adds_the_good(tmp_path, capsys,
                                                                      two_articles):
     empty = tmp_path / "empty.txt"
@@ -132,7 +130,7 @@ def test_ingest_with_bad_files_exits_1_names_them_and_adds_the_good(tmp_path, ca
     binary.write_bytes(bytes(range(256)) * 4)
     index = tmp_path / "idx"
 
-    code, out, err = run(capsys, "ingest", "--index", index, empty, two_articles[0], binary,
+    code, out, err = run_cli(capsys, "ingest", "--index", index, empty, two_articles[0], binary,
                          two_articles[1])
 
     assert code == 1
@@ -140,16 +138,17 @@ def test_ingest_with_bad_files_exits_1_names_them_and_adds_the_good(tmp_path, ca
     assert out.startswith("2 added, 0 unchanged, 2 failed; ")
     assert f"failed: {empty}: " in out
     assert f"failed: {binary}: " in out
-    code, out, _ = run(capsys, "info", "--json", "--index", index)
+    code, out, _ = run_cli(capsys, "info", "--json", "--index", index)
     assert code == 0
     assert json.loads(out)["articles"] == 2
 
 
+@pytest.mark.slow
 def test_ingest_quiet_still_reports_failures_on_stderr(tmp_path, capsys):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
 
-    code, out, err = run(capsys, "ingest", "--quiet", "--index", tmp_path / "idx", empty)
+    code, out, err = run_cli(capsys, "ingest", "--quiet", "--index", tmp_path / "idx", empty)
 
     assert code == 1
     assert out == ""
@@ -159,8 +158,9 @@ def test_ingest_quiet_still_reports_failures_on_stderr(tmp_path, capsys):
 # -- search ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_search_human_output_ranks_the_hespress_article_first(index_dir, capsys):
-    code, out, err = run(capsys, "search", "--index", index_dir, CYBERCRIME, "-k", "2")
+    code, out, err = run_cli(capsys, "search", "--index", index_dir, CYBERCRIME, "-k", "2")
 
     assert (code, err) == (0, "")
     ranked = [line for line in out.splitlines() if line[:1].isdigit()]
@@ -172,6 +172,7 @@ def test_search_human_output_ranks_the_hespress_article_first(index_dir, capsys)
     assert not any(line.startswith("? ") for line in out.splitlines())  # only for --queries
 
 
+@pytest.mark.slow
 def test_search_json_is_one_object_whose_text_is_the_cited_slice(index_dir, capsys):
     (result,) = search_json(capsys, index_dir, CYBERCRIME, "-k", "2")
 
@@ -192,6 +193,7 @@ def test_search_json_is_one_object_whose_text_is_the_cited_slice(index_dir, caps
             assert hit["text"] == body[hit["start"]:hit["end"]]
 
 
+@pytest.mark.slow
 def test_search_queries_file_gives_one_json_line_per_question_in_order(index_dir, tmp_path,
                                                                        capsys):
     questions = tmp_path / "questions.txt"
@@ -206,10 +208,11 @@ def test_search_queries_file_gives_one_json_line_per_question_in_order(index_dir
     assert results[0]["hits"][0]["article"]["source"] == "Hespress"
 
 
+@pytest.mark.slow
 def test_search_queries_dash_reads_stdin(index_dir, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{CYBERCRIME}\nWho makes spyware?\n"))
 
-    code, out, err = run(capsys, "search", "--index", index_dir, "--queries", "-", "-k", "1")
+    code, out, err = run_cli(capsys, "search", "--index", index_dir, "--queries", "-", "-k", "1")
 
     assert (code, err) == (0, "")
     assert [line for line in out.splitlines() if line.startswith("? ")] == [
@@ -217,6 +220,7 @@ def test_search_queries_dash_reads_stdin(index_dir, capsys, monkeypatch):
     assert out.count("\n1. [") == 2
 
 
+@pytest.mark.slow
 def test_search_country_filter_returns_only_that_articles_passages(index_dir, capsys,
                                                                    hespress_id):
     (result,) = search_json(capsys, index_dir, "spyware and computers", "--country", "Morocco",
@@ -227,8 +231,9 @@ def test_search_country_filter_returns_only_that_articles_passages(index_dir, ca
     assert {hit["article"]["country"] for hit in result["hits"]} == {"Morocco"}
 
 
+@pytest.mark.slow
 def test_search_since_after_every_article_finds_nothing(index_dir, capsys):
-    code, out, err = run(capsys, "search", "--index", index_dir, CYBERCRIME,
+    code, out, err = run_cli(capsys, "search", "--index", index_dir, CYBERCRIME,
                          "--since", "2030-01-01")
 
     assert (code, err) == (0, "")
@@ -236,6 +241,33 @@ def test_search_since_after_every_article_finds_nothing(index_dir, capsys):
     assert "1. [" not in out
     (result,) = search_json(capsys, index_dir, CYBERCRIME, "--since", "2030-01-01")
     assert result == {"question": CYBERCRIME, "hits": []}
+
+
+# -- ask -------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ask_quotes_with_sources_and_notes_how_the_reply_was_made(index_dir, capsys,
+                                                                   monkeypatch):
+    monkeypatch.delenv("ARTICLEQA_LLM_URL", raising=False)
+    code, out, err = run_cli(capsys, "ask", "--index", index_dir, CYBERCRIME)
+
+    assert code == 0
+    assert out.startswith("According to Hespress (Morocco, 24 November 2025), Hammouchi said:")
+    assert "\n[1] " + HESPRESS_HEADLINE in out
+    assert err == ("\nNote: Quoted from the articles; set ARTICLEQA_LLM_URL to have a language "
+                   "model write the replies.\n")
+
+
+@pytest.mark.slow
+def test_ask_json_has_the_hits_in_the_shape_of_search_json(index_dir, capsys):
+    code, out, _ = run_cli(capsys, "ask", "--index", index_dir, CYBERCRIME, "--json")
+    (searched,) = search_json(capsys, index_dir, CYBERCRIME, "-k", "6")
+
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["answered"] and answer["citations"][0]["hit"] == answer["hits"][0]
+    assert answer["hits"] == searched["hits"]
 
 
 # -- errors ----------------------------------------------------------------------------
@@ -249,12 +281,13 @@ def test_search_since_after_every_article_finds_nothing(index_dir, capsys):
 def test_missing_index_is_a_one_line_error_and_is_not_created(argv, tmp_path, capsys):
     missing = tmp_path / "no-index"
 
-    code, out, err = run(capsys, *argv, "--index", missing)
+    code, out, err = run_cli(capsys, *argv, "--index", missing)
 
     assert_one_line_error(code, out, err, "no articleqa index", str(missing))
     assert not missing.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("argv", "words"), [
     (["   "], ["empty"]),
     (["a question", "-k", "0"], ["k=0"]),
@@ -263,15 +296,16 @@ def test_missing_index_is_a_one_line_error_and_is_not_created(argv, tmp_path, ca
     ([], ["QUESTION", "--queries"]),
 ], ids=["empty-question", "k-0", "bad-since", "question-and-queries", "neither"])
 def test_search_usage_errors_are_one_line(argv, words, index_dir, capsys):
-    code, out, err = run(capsys, "search", "--index", index_dir, *argv)
+    code, out, err = run_cli(capsys, "search", "--index", index_dir, *argv)
 
     assert_one_line_error(code, out, err, *words)
 
 
+@pytest.mark.slow
 def test_search_unreadable_queries_file_is_a_one_line_error(index_dir, tmp_path, capsys):
     missing = tmp_path / "questions.txt"
 
-    code, out, err = run(capsys, "search", "--index", index_dir, "--queries", missing)
+    code, out, err = run_cli(capsys, "search", "--index", index_dir, "--queries", missing)
 
     assert_one_line_error(code, out, err, str(missing))
 
@@ -279,8 +313,9 @@ def test_search_unreadable_queries_file_is_a_one_line_error(index_dir, tmp_path,
 # -- info ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_info_human(index_dir, capsys):
-    code, out, err = run(capsys, "info", "--index", index_dir)
+    code, out, err = run_cli(capsys, "info", "--index", index_dir)
 
     assert (code, err) == (0, "")
     rows = dict(line.split(None, 1) for line in out.splitlines() if not line.startswith("last"))
@@ -292,8 +327,9 @@ def test_info_human(index_dir, capsys):
     assert rows["countries"] == "Morocco, United Kingdom"
 
 
+@pytest.mark.slow
 def test_info_json(index_dir, capsys):
-    code, out, err = run(capsys, "info", "--index", index_dir, "--json")
+    code, out, err = run_cli(capsys, "info", "--index", index_dir, "--json")
 
     assert (code, err) == (0, "")
     info = json.loads(out)
@@ -307,34 +343,37 @@ def test_info_json(index_dir, capsys):
 # -- remove ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_remove_takes_the_article_out_of_search(writable_index, capsys, hespress_id):
-    code, out, err = run(capsys, "remove", "--index", writable_index, hespress_id)
+    code, out, err = run_cli(capsys, "remove", "--index", writable_index, hespress_id)
 
     assert (code, err) == (0, "")
     assert out.startswith(f"removed {hespress_id}: {HESPRESS_HEADLINE}")
     (result,) = search_json(capsys, writable_index, CYBERCRIME, "-k", "10")
     assert result["hits"]
     assert hespress_id not in {hit["article"]["id"] for hit in result["hits"]}
-    code, out, _ = run(capsys, "info", "--index", writable_index, "--json")
+    code, out, _ = run_cli(capsys, "info", "--index", writable_index, "--json")
     assert json.loads(out)["articles"] == 5
 
 
+@pytest.mark.slow
 def test_remove_unknown_id_exits_1_and_keeps_the_index(writable_index, capsys):
-    code, out, err = run(capsys, "remove", "--index", writable_index, "0000000000000000")
+    code, out, err = run_cli(capsys, "remove", "--index", writable_index, "0000000000000000")
 
     assert_one_line_error(code, out, err, "0000000000000000")
-    code, out, _ = run(capsys, "info", "--index", writable_index, "--json")
+    code, out, _ = run_cli(capsys, "info", "--index", writable_index, "--json")
     assert json.loads(out)["articles"] == 6
 
 
 # -- defaults, help and the installed script -------------------------------------------
 
 
+@pytest.mark.slow
 def test_index_defaults_to_articleqa_index_variable(index_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ARTICLEQA_INDEX", str(index_dir))
 
-    code, out, _ = run(capsys, "info", "--json")
+    code, out, _ = run_cli(capsys, "info", "--json")
 
     assert code == 0
     assert json.loads(out)["path"] == str(index_dir)
@@ -344,7 +383,7 @@ def test_index_defaults_to_embeddings_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ARTICLEQA_INDEX", raising=False)
 
-    code, out, err = run(capsys, "info")
+    code, out, err = run_cli(capsys, "info")
 
     assert_one_line_error(code, out, err, "embeddings")
     assert not (tmp_path / "embeddings").exists()
@@ -359,6 +398,7 @@ def test_help_of_each_command_shows_an_example(command, capsys):
     assert f"Example: articleqa {command} " in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_installed_console_script_runs_info(index_dir):
     script = Path(sys.executable).parent / "articleqa"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "articleqa.cli"]

@@ -38,8 +38,8 @@ from articleqa.evaluation import (
 )
 from articleqa.readers import Article
 from articleqa.retrieval import Hit
+from tests.conftest import CORPUS, run_cli
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 EVALSET = Path(__file__).resolve().parent / "data" / "evalset.jsonl"
 L2, L3, L4 = math.log2(2), math.log2(3), math.log2(4)
 
@@ -485,7 +485,7 @@ def test_plot_recall_says_what_to_install(two_modes: dict[str, evaluation.EvalRe
         plot_recall(two_modes, tmp_path / "recall.png")
 
 
-# -- the `articleqa eval` command, over a small real index -------------------------------------
+# -- the `articleqa eval` command, over a small real index (slow) ------------------------------
 
 BBC_FILES = ["business/011.txt", "business/026.txt", "business/055.txt", "business/088.txt",
              "tech/130.txt", "tech/178.txt", "tech/001.txt", "tech/002.txt", "sport/001.txt",
@@ -537,16 +537,10 @@ def evalset_file(tmp_path: Path) -> Path:
     return write_lines(tmp_path / "evalset.jsonl", *CLI_QUESTIONS)
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
+@pytest.mark.slow
 def test_cli_eval_json(eval_index: Path, evalset_file: Path,
                        capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "eval", evalset_file, "--index", eval_index,
+    code, out, err = run_cli(capsys, "eval", evalset_file, "--index", eval_index,
                          "--modes", "dense", "--json")
     assert (code, err) == (0, "")
     data = json.loads(out)
@@ -565,10 +559,11 @@ def test_cli_eval_json(eval_index: Path, evalset_file: Path,
     assert rows["q192"]["metrics"] == {} and rows["q192"]["top_score"] is not None
 
 
+@pytest.mark.slow
 def test_cli_eval_table_misses_and_plot(eval_index: Path, evalset_file: Path, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     plot = tmp_path / "recall.png"
-    code, out, err = run(capsys, "eval", evalset_file, "--index", eval_index,
+    code, out, err = run_cli(capsys, "eval", evalset_file, "--index", eval_index,
                          "--plot", plot, "--misses")  # the default modes
     assert code == 0
     assert err == f"wrote {plot}\n"
@@ -581,20 +576,21 @@ def test_cli_eval_table_misses_and_plot(eval_index: Path, evalset_file: Path, tm
         assert any(line.startswith(f"Misses of {mode} at k=5:") for line in lines)
 
 
+@pytest.mark.slow
 def test_cli_eval_errors(eval_index: Path, evalset_file: Path, tmp_path: Path,
                          capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "eval", evalset_file, "--index", eval_index,
+    code, out, err = run_cli(capsys, "eval", evalset_file, "--index", eval_index,
                          "--modes", "dense,nonsense")
     assert (code, out) == (1, "")
     assert err.startswith("articleqa: error: ") and "nonsense" in err and err.count("\n") == 1
     bad = write_lines(tmp_path / "bad.jsonl", {"id": "a"})
-    code, out, err = run(capsys, "eval", bad, "--index", eval_index)
+    code, out, err = run_cli(capsys, "eval", bad, "--index", eval_index)
     assert (code, out) == (1, "")
     assert err.startswith(f"articleqa: error: {bad}:1:") and err.count("\n") == 1
-    code, out, err = run(capsys, "eval", evalset_file, "--index", tmp_path / "no-index")
+    code, out, err = run_cli(capsys, "eval", evalset_file, "--index", tmp_path / "no-index")
     assert (code, out) == (1, "") and err.startswith("articleqa: error: ")
     assert not (tmp_path / "no-index" / "manifest.json").exists()
-    code, out, err = run(capsys, "eval", evalset_file, "--index", eval_index, "--modes", " , ")
+    code, out, err = run_cli(capsys, "eval", evalset_file, "--index", eval_index, "--modes", " , ")
     assert (code, out) == (1, "") and "names no retrieval mode" in err
 
 

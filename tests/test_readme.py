@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -22,6 +24,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in ci.splitlines()
 
 
+@pytest.mark.slow
 def test_python_quick_start_runs_as_written(tmp_path: Path) -> None:
     quick_start = _blocks("python")[0]
     assert len(quick_start.strip().splitlines()) == 5

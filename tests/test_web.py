@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import socket
 import stat
 import threading
 import zipfile
@@ -34,6 +33,7 @@ from articleqa.web import (
     serve,
     stage_uploads,
 )
+from tests.conftest import free_port
 
 MARKUP = "Before <script>alert('x')</script> and <img src=x onerror=alert(1)> after."
 
@@ -321,16 +321,10 @@ def _write(path: Path, text: str) -> Path:
 # -- the served page ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def served(real_index: ArticleIndex):
-    page = build_app(real_index)
-    port = _free_port()
+def served(small_index: ArticleIndex):
+    page = build_app(small_index)
+    port = free_port()
     serve(page, port=port, block=False, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     page.close()
@@ -338,14 +332,14 @@ def served(real_index: ArticleIndex):
 
 
 @pytest.mark.slow
-def test_served_page_answers_over_http(served: str, real_index: ArticleIndex) -> None:
+def test_served_page_answers_over_http(served: str, small_index: ArticleIndex) -> None:
     from gradio_client import Client
 
     client = Client(served, verbose=False)
     reply = client.predict("What did Hammouchi say about cybercrime?", api_name="/ask")
     assert "[1]" in reply and "Sources:\n[1]" in reply and "Hespress" in reply
     hits = client.predict("What did Hammouchi say about cybercrime?", 3, api_name="/search")
-    assert hits[0] == hit_to_json(real_index.search_one(
+    assert hits[0] == hit_to_json(small_index.search_one(
         "What did Hammouchi say about cybercrime?", 3)[0])  # the shape of `search --json`
     assert hits[0]["article"]["source"] == "Hespress"
     assert "United Nations Convention against Cybercrime" in hits[0]["text"]
