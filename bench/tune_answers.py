@@ -108,16 +108,16 @@ def main() -> None:
     with ArticleIndex.open(args.index, create=False) as index:
         rows = collect(index, questions)
     current = np.array([SENTENCE_WEIGHTS[n] for n in NAMES])
-    print("current weights: best sentence gold %.3f, chosen hold gold %.3f"
-          % picked_gold(rows, current))
-    print("  the speaker's own words only: best sentence gold %.3f, chosen hold gold %.3f"
-          % picked_gold(rows, current, own_only=True))
+    for label, own_only in (("current weights", False), ("  own words only", True)):
+        first, chosen = picked_gold(rows, current, own_only=own_only)
+        print(f"{label}: best sentence gold {first:.3f}, chosen hold gold {chosen:.3f}")
     order = np.random.default_rng(0).permutation(len(rows))
     folds = [set(order[i::5].tolist()) for i in range(5)]
     cv = [picked_gold([r for i, r in enumerate(rows) if i in fold],
                       fit([r for i, r in enumerate(rows) if i not in fold])) for fold in folds]
-    print("5-fold cross-validated fit: best sentence gold %.3f, chosen hold gold %.3f"
-          % tuple(np.mean(cv, axis=0)))
+    first, chosen = np.mean(cv, axis=0)
+    print(f"5-fold cross-validated fit: best sentence gold {first:.3f}, chosen hold gold "
+          f"{chosen:.3f}")
     weights = fit(rows)
     print("fitted on all dev questions:")
     for name, weight in zip(NAMES, weights):

@@ -44,12 +44,12 @@ def test_follow_ups_are_asked_alone_and_with_their_conversation() -> None:
     def ask(question, history):
         calls.append((question, history))
         if question.startswith("When"):
-            return _answer(question, "The mayor said the bridge opens in May.", 0.7)
+            return _answer(question, "The mayor said the bridge opens in May.", 3.0)
         if question.startswith("How") and history:
-            return _answer(question, "Repairs cost four million.", 0.65)
+            return _answer(question, "Repairs cost four million.", 2.9)
         if question.startswith("How"):
-            return _answer(question, None, 0.4)
-        return _answer(question, None, 0.5)
+            return _answer(question, None, 1.0)
+        return _answer(question, None, 2.0)
 
     report = evaluate_answers(questions, ask)
     assert [q for q, _ in calls] == ["When does the bridge open?", "How much did it cost?",
@@ -60,9 +60,9 @@ def test_follow_ups_are_asked_alone_and_with_their_conversation() -> None:
     assert "opens in May" in history[1]["content"]
     assert (report.gold, report.answered, report.refused) == (1.0, 1.0, 1.0)
     assert (report.follow_gold_alone, report.follow_gold_history) == (0.0, 1.0)
-    assert report.trade_off[0.55] == (0.0, 0.0)   # 0.7 answers; 0.5 is refused
-    assert report.trade_off[0.7] == (0.0, 0.0)
-    assert report.trade_off[0.3] == (0.0, 1.0)    # the unanswerable 0.5 would be answered
+    assert report.trade_off[2.4] == (0.0, 0.0)   # 3.0 answers; 2.0 is refused
+    assert report.trade_off[2.8] == (0.0, 0.0)
+    assert report.trade_off[1.2] == (0.0, 1.0)   # the unanswerable 2.0 would be answered
     assert "refused 100.0%" in format_answer_report(report)
 
 

@@ -76,8 +76,8 @@ def test_build_answer_cites_exact_spans_and_names_speaker_and_outlet() -> None:
     answer = build_answer(QUESTION, hits, sentences, scores)
     assert answer.answered and len(answer.citations) == 1
     assert "hybrid warfare" in answer.citations[0].quote
-    assert answer.text.startswith("According to Hespress (Morocco, 24 November 2025), "
-                                  "Hammouchi said:")
+    assert answer.text.startswith("In “Hammouchi: Morocco links security to human rights")
+    assert "”, Hespress (Morocco, 24 November 2025), Hammouchi said:" in answer.text
     assert_citations_are_sound(answer)
 
 

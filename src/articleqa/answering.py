@@ -144,7 +144,8 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     if not wanted or not (any(mark in text for mark in _QUOTE_MARKS) or _mentions_speech(text)):
         return False
     if wanted & set(terms(text)):
-        return True
+        # "Mr Letwin attacked the chancellor": a role only speaks as the subject of the verb.
+        return not _is_role(speaker) or _role_speaks(speaker, text)
     if not _PRONOUN_START.search(text):
         return False
     body = article.body
@@ -158,6 +159,29 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
         if match and (match.group("name") or match.group("after")).lower() not in _PRONOUNS:
             return False  # someone else spoke last
     return bool(wanted & set(terms(article.title)))
+
+
+def _is_role(speaker: str) -> bool:
+    return speaker.lower().startswith("the ") or speaker.split()[-1].lower() in SPEAKER_ROLES
+
+
+def _role_speaks(role: str, text: str) -> bool:
+    """Whether ``text`` has the role say something: "the chancellor said", "said the
+    chancellor", "Chancellor Gordon Brown told ..."."""
+    name = re.escape(role.lower().removeprefix("the ").strip())
+    verbs = "|".join(SPEECH_VERBS)
+    return re.search(rf"\b{name}(?:,?\s+[A-Z][\w'’-]+){{0,3}},?\s+(?:also\s+)?(?:{verbs})\b"
+                     rf"|\b(?:{verbs})\s+(?:the\s+)?{name}\b", text, re.IGNORECASE) is not None
+
+
+def role_holder(article: Article, role: str) -> str | None:
+    """The person the article names in a role ("Chancellor Gordon Brown", "Gordon Brown, the
+    chancellor"), the one named most often; None if it names none."""
+    name = re.escape(role.lower().removeprefix("the ").strip())
+    person = r"([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+)"
+    found = re.findall(rf"(?i:\b{name}),?\s+{person}", article.body)
+    found += re.findall(rf"{person},\s+(?i:the\s+{name})\b", article.body)
+    return max(set(found), key=found.count) if found else None
 
 
 def _mentions_speech(text: str) -> bool:
@@ -236,14 +260,45 @@ def asks_for(question: str) -> str | None:
     return next((kind for kind, pattern in _ASKS_FOR if pattern.search(question)), None)
 
 
+_WHO_VERB = re.compile(r"\bwho\s+(?:(?:first|then|finally|eventually|recently)\s+)?"
+                       r"(?P<verb>[a-z]+)\b", re.IGNORECASE)
+_AUXILIARIES = frozenset("is was are were has have had did does do will would can could".split())
+_IRREGULAR = {"won": "win", "beat": "beat", "took": "take", "led": "lead", "ran": "run",
+              "made": "make", "became": "become", "wrote": "write", "sold": "sell",
+              "bought": "buy", "paid": "pay", "gave": "give", "got": "get", "sang": "sing",
+              "left": "leave", "came": "come", "found": "find", "held": "hold", "met": "meet"}
+
+
+def verb_stem(word: str) -> str:
+    """A crude stem of an English verb form: "hosted", "hosts", "hosting" -> "host"; "won",
+    "wins", "winning" -> "win"."""
+    word = word.lower()
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    for ending in ("ing", "ed", "es", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            word = word[: -len(ending)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # "winn" -> "win"
+    return word
+
+
 def has_answer_shape(kind: str | None, text: str, question: str) -> bool:
     """Whether ``text`` holds an answer of that kind: for a name, a capitalised name (not at
-    the start of the sentence) that the question does not already hold."""
+    the start of the sentence) that the question does not already hold, and, for "who
+    <verb>" ("Who won ...?", "Who hosted ...?"), that verb in any form."""
     if kind is None:
         return False
     if kind == "name":
         asked = set(terms(question))
-        return any(not set(terms(m.group(0))) <= asked for m in _CAPITALISED.finditer(text))
+        if not any(not set(terms(m.group(0))) <= asked for m in _CAPITALISED.finditer(text)):
+            return False
+        who = _WHO_VERB.search(question)
+        if who is None or who.group("verb").lower() in _AUXILIARIES:
+            return True
+        wanted = verb_stem(who.group("verb"))
+        return any(verb_stem(word) == wanted for word in re.findall(r"[A-Za-z]+", text))
     return bool(_ANSWER_SHAPES[kind].search(text))
 
 
@@ -355,7 +410,9 @@ def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Senten
         group.sort(key=lambda s: s.start)
         article = hits[group[0].hit].article
         if speaker is not None and all(spoken_by(article, s, speaker) for s in group):
-            lead = f"According to {_outlet(article)}, {speaker} said:"
+            holder = role_holder(article, speaker) if _is_role(speaker) else None
+            who = f"{speaker} ({holder})" if holder else speaker
+            lead = f"In “{_one_line(article.title)}”, {_outlet(article)}, {who} said:"
         else:
             lead = f"From “{_one_line(article.title)}”, {_outlet(article)}:"
         quotes = []

@@ -176,7 +176,7 @@ def format_answer_report(report: AnswerReport) -> str:
         f"  follow-ups (n={counts['follow-ups']}): quote gold without history "
         f"{pct(report.follow_gold_alone)}, with history {pct(report.follow_gold_history)}",
         "",
-        "Refusal threshold trade-off (evidence: see articleqa.answering.evidence_score)",
+        "Refusal threshold trade-off (evidence: see articleqa.answering.build_answer)",
         "  threshold  answerable refused  unanswerable answered",
     ]
     for threshold, (refused, answered) in report.trade_off.items():
