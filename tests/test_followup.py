@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from articleqa import Answer, Article, Citation, Hit
+from articleqa.answering import answer_to_json
 from articleqa.followup import (
     FollowUp,
     conversation_quotes,
+    earlier_answer_articles,
     history_questions,
     message_text,
     resolve_conversation,
@@ -456,3 +459,22 @@ def test_eval_follow_ups_name_the_person_their_pronoun_means() -> None:
         assert follow.is_follow_up, number
         assert person in follow.question, (number, follow.question)
         assert not {"he", "she"} & set(follow.question.casefold().rstrip("?").split()), number
+
+
+def test_earlier_answer_articles_are_read_from_the_answer_not_its_text() -> None:
+    article = Article("a1", "Bridge to reopen", "The bridge opens in May.")
+    hit = Hit("c1", article.body, 0.8, 0, len(article.body), article)
+    answer = Answer("When?", "whatever the wording", True,
+                    (Citation(1, hit, article.body, 0, len(article.body)),), (hit,))
+    history = [{"role": "user", "content": "When?"},
+               {"role": "assistant", "content": "any text", "answer": answer}]
+    assert earlier_answer_articles(history) == ("a1",)
+    as_json = [{"role": "assistant", "content": "x",
+                "metadata": {"answer": answer_to_json(answer)}}]
+    assert earlier_answer_articles(as_json) == ("a1",)
+    # The last answer counts; a reply without one (text only) gives nothing.
+    refused = Answer("Why?", "The indexed articles do not answer this question.", False)
+    assert earlier_answer_articles([*history, {"role": "assistant", "content": "x",
+                                               "answer": refused}]) == ()
+    assert earlier_answer_articles([{"role": "assistant", "content": answer.text}]) == ()
+    assert earlier_answer_articles(None) == ()

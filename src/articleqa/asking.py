@@ -16,7 +16,7 @@ from articleqa.answering import MAX_SENTENCES, Answer, build_answer, candidate_s
 from articleqa.embedding import Encoder
 from articleqa.errors import LLMError
 from articleqa.filters import Filters
-from articleqa.followup import resolve_follow_up
+from articleqa.followup import earlier_answer_articles, resolve_follow_up
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_answer_stream
 from articleqa.retrieval import check_question, search
@@ -24,6 +24,8 @@ from articleqa.store import IndexStore
 
 #: Passages an answer is built from.
 ANSWER_PASSAGES = 6
+#: Of those, for a follow-up, the best passages of the articles the last answer quoted.
+FOLLOW_UP_PASSAGES = 3
 
 
 def ask_stream(
@@ -60,6 +62,14 @@ def ask_stream(
     question = check_question(question)
     follow = resolve_follow_up(question, history)
     hits = search(store, encoder, [follow.question], k, filters=filters)[0]
+    earlier = earlier_answer_articles(history) if follow.is_follow_up else ()
+    if filters is not None and filters.article_ids is not None:
+        earlier = tuple(i for i in earlier if i in filters.article_ids)
+    if earlier:  # a follow-up is most often answered where the last answer was found
+        within = replace(filters or Filters(), article_ids=earlier)
+        local = search(store, encoder, [follow.question], FOLLOW_UP_PASSAGES, filters=within)[0]
+        seen = {hit.chunk_id for hit in local}
+        hits = [*local, *(hit for hit in hits if hit.chunk_id not in seen)][:k]
     notice = None
     if llm is not None and hits:
         try:

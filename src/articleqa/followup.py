@@ -163,6 +163,28 @@ _USER_ROLES = frozenset({"user", "human"})
 _ASSISTANT_ROLES = frozenset({"assistant", "bot", "ai"})
 
 
+def earlier_answer_articles(history: Sequence[Mapping[str, object]] | None) -> tuple[str, ...]:
+    """The ids of the articles the last earlier answer quoted, read from its structure: an
+    assistant message's ``"answer"`` (an :class:`~articleqa.answering.Answer`, or its JSON from
+    :func:`~articleqa.answering.answer_to_json`), also looked for in its ``"metadata"``. Empty
+    when no assistant message carries one, or the last that does quoted nothing."""
+    for message in reversed(list(history or ())):
+        if not isinstance(message, Mapping):
+            continue
+        metadata = message.get("metadata")
+        answer = message.get("answer") or (
+            metadata.get("answer") if isinstance(metadata, Mapping) else None)
+        if answer is None:
+            continue
+        if isinstance(answer, Mapping):
+            citations = answer.get("citations") or []
+            ids = [c["hit"]["article"]["id"] for c in citations if isinstance(c, Mapping)]
+        else:
+            ids = [c.hit.article.id for c in getattr(answer, "citations", ())]
+        return tuple(dict.fromkeys(ids))
+    return ()
+
+
 def _turns(history: object) -> list[tuple[str, str]]:
     """(``"user"`` | ``"assistant"``, text) for each message with text; other roles left out.
 

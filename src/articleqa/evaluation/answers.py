@@ -103,7 +103,7 @@ def evaluate_answers(questions: Iterable[EvalQuestion], ask: Ask, *,
 
 
 def _conversation(parent_id: str, by_id: Mapping[str, EvalQuestion],
-                  replies: Mapping[str, Answer]) -> list[dict[str, str]]:
+                  replies: Mapping[str, Answer]) -> list[dict[str, object]]:
     chain = []
     current: str | None = parent_id
     while current is not None:
@@ -112,7 +112,8 @@ def _conversation(parent_id: str, by_id: Mapping[str, EvalQuestion],
     messages = []
     for question_id in reversed(chain):
         messages.append({"role": "user", "content": by_id[question_id].question})
-        messages.append({"role": "assistant", "content": replies[question_id].text})
+        messages.append({"role": "assistant", "content": replies[question_id].text,
+                         "answer": replies[question_id]})
     return messages
 
 

@@ -185,7 +185,7 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
             return
         assert answer is not None  # ask_stream always yields the complete answer last
         turns = [*turns, {"question": question, "text": answer.text,
-                          "shown": render_reply(answer, turn)}]
+                          "shown": render_reply(answer, turn), "answer": answer}]
         yield _chat_display(turns), turns, render_sources(answer, turn), ""
 
     def clear():
@@ -322,12 +322,14 @@ def _chat_display(turns: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
     return messages
 
 
-def _history(turns: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
-    """The conversation as the index reads it: the questions and replies as written."""
-    messages = []
+def _history(turns: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+    """The conversation as the index reads it: the questions, and the replies with the
+    :class:`~articleqa.answering.Answer` each was made from (kept on the server)."""
+    messages: list[dict[str, object]] = []
     for turn in turns:
         messages.append({"role": "user", "content": turn["question"]})
-        messages.append({"role": "assistant", "content": turn["text"]})
+        messages.append({"role": "assistant", "content": turn["text"],
+                         "answer": turn.get("answer")})
     return messages
 
 
