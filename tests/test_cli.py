@@ -253,7 +253,8 @@ def test_ask_quotes_with_sources_and_notes_how_the_reply_was_made(index_dir, cap
     code, out, err = run_cli(capsys, "ask", "--index", index_dir, CYBERCRIME)
 
     assert code == 0
-    assert out.startswith("According to Hespress (Morocco, 24 November 2025), Hammouchi said:")
+    assert out.startswith(f"In “{HESPRESS_HEADLINE}")
+    assert out.splitlines()[0].endswith("”, Hespress (Morocco, 24 November 2025), Hammouchi said:")
     assert "\n[1] " + HESPRESS_HEADLINE in out
     assert err == ("\nNote: Quoted from the articles; set ARTICLEQA_LLM_URL to have a language "
                    "model write the replies.\n")
