@@ -567,3 +567,22 @@ def test_bbc_folder_skips_its_readme() -> None:
     assert BBC / "README.TXT" not in found
     assert found[0] == BBC / "business" / "001.txt"
     assert found == sorted(found, key=lambda p: p.relative_to(BBC).parts)
+
+
+@pytest.mark.parametrize(("written", "day"), [
+    ("2023/01/24", dt.date(2023, 1, 24)),
+    ("Tue, 24 Jan 2023 10:00:00 GMT", dt.date(2023, 1, 24)),
+    ("January 24, 2023", dt.date(2023, 1, 24)),
+    ("24 January 2023 23:30 -0500", dt.date(2023, 1, 24)),  # the day where it was written
+])
+def test_json_dates_as_feeds_write_them(written: str, day: dt.date) -> None:
+    record = json.dumps({"title": "T", "text": "Body text.", "published": written})
+    articles, errors = parse_json_records(record, "feed.json")
+    assert errors == [] and articles[0].published == day
+
+
+@pytest.mark.parametrize("written", ["January 2023", "soon", "2023"])
+def test_json_dates_without_a_day_are_refused_with_a_reason(written: str) -> None:
+    record = json.dumps({"title": "T", "text": "Body text.", "published": written})
+    articles, errors = parse_json_records(record, "feed.json")
+    assert articles == [] and "unreadable date" in errors[0].reason

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import dateutil.parser
+
 from articleqa.errors import ArticleReadError
 from articleqa.readers.article import Article, join_paragraphs, make_article
 
@@ -209,11 +211,26 @@ def _record_date(key_value: tuple[str, Any], name: str, record_path: str) -> dt.
             return dt.datetime.fromisoformat(cleaned).date()
         except ValueError:
             pass
+        loose = _loose_date(cleaned)
+        if loose is not None:
+            return loose
     raise ArticleReadError(
         record_path,
         f"{name} has an unreadable date in '{key}': {raw!r}; use an ISO date such as "
         "'2024-05-17' or '2024-05-17T09:30:00Z'",
     )
+
+
+def _loose_date(text: str) -> dt.date | None:
+    """A whole date as feeds and scrapers write it ("2023/01/24", "January 24, 2023",
+    "Tue, 24 Jan 2023 10:00:00 GMT"), in the writer's own time zone; None when the text is no
+    date or lacks its day, month or year."""
+    try:  # parsed with two different defaults: a part that is missing shows as a difference
+        first = dateutil.parser.parse(text, default=dt.datetime(2000, 1, 1))
+        second = dateutil.parser.parse(text, default=dt.datetime(2001, 2, 2))
+    except (ValueError, OverflowError):
+        return None
+    return first.date() if first.date() == second.date() else None
 
 
 def _record_authors(raw: Any, name: str, record_path: str) -> tuple[str, ...]:
