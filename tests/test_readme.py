@@ -62,14 +62,17 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _sandbox_questions() -> list[dict]:
-    """The first eight answerable dev questions with their follow-ups, and two unanswerable."""
+    """Of each split, the first four answerable questions with their follow-ups, and two
+    unanswerable ones (the README's commands name both splits)."""
     records = [json.loads(line) for line in EVALSET.read_text(encoding="utf-8").splitlines()
                if line.strip()]
-    dev = [r for r in records if r.get("split") == "dev"]
-    chosen = [r for r in dev if r.get("answerable", True) and not r.get("follow_up_of")][:8]
-    ids = {r["id"] for r in chosen}
-    chosen += [r for r in dev if r.get("follow_up_of") in ids]
-    chosen += [r for r in dev if not r.get("answerable", True)][:2]
+    chosen = []
+    for split in ("dev", "test"):
+        part = [r for r in records if r.get("split") == split]
+        first = [r for r in part if r.get("answerable", True) and not r.get("follow_up_of")][:4]
+        ids = {r["id"] for r in first}
+        chosen += first + [r for r in part if r.get("follow_up_of") in ids]
+        chosen += [r for r in part if not r.get("answerable", True)][:2]
     return sorted(chosen, key=records.index)
 
 
@@ -127,7 +130,7 @@ def test_python_examples_run_as_written(sandbox: Path, capsys) -> None:
     exec(compile(more, "README Python example", "exec"), namespace)
     out = capsys.readouterr().out
     *_, quote, articles, summary = out.splitlines()
-    assert out.startswith("True According to Hespress")
+    assert out.startswith("True In “Hammouchi: Morocco links security")
     assert "hybrid warfare" in quote and int(articles) > 1
     assert summary.startswith("1 added, 0 unchanged")
     namespace["index"].close()
