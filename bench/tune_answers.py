@@ -20,6 +20,9 @@ import numpy as np
 
 from articleqa import ArticleIndex, evaluation
 from articleqa.answering import (
+    MAX_SENTENCES,
+    MISSING_WEIGHT,
+    SELECTION_MARGIN,
     SENTENCE_WEIGHTS,
     candidate_sentences,
     missing_share,
@@ -75,19 +78,15 @@ def fit(rows, l2: float = 0.003, steps: int = 800, rate: float = 0.5) -> np.ndar
     return weights
 
 
-def picked_gold(rows, weights: np.ndarray, most: int = 3, margin: float = 2.0,
-                own_only: bool = False) -> tuple[float, float]:
+def picked_gold(rows, weights: np.ndarray, most: int = MAX_SENTENCES,
+                margin: float = SELECTION_MARGIN) -> tuple[float, float]:
     """Share of answerable questions whose best sentence is gold, and whose chosen ones hold
-    gold (those within ``margin`` of the best, at most ``most``; with ``own_only``, only the
-    speaker's own words when some sentence holds them, as `ask` does)."""
+    gold (those within ``margin`` of the best, at most ``most``, as `ask` chooses them)."""
     first = chosen = total = 0
-    own = NAMES.index("own_words")
     for x, y, _, answerable in rows:
         if not answerable:
             continue
         total += 1
-        if own_only and len(y) and x[:, own].any():
-            x, y = x[x[:, own] > 0], y[x[:, own] > 0]
         if not len(y):
             continue
         scores = x @ weights
@@ -101,16 +100,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--index", required=True)
     parser.add_argument("--evalset", default="tests/data/evalset.jsonl")
-    parser.add_argument("--missing-weight", type=float, default=4.0)
+    parser.add_argument("--missing-weight", type=float, default=MISSING_WEIGHT)
     args = parser.parse_args()
     questions = [q for q in evaluation.select_split(evaluation.load_evalset(args.evalset), "dev")
                  if q.follow_up_of is None and (q.relevant_text or not q.answerable)]
     with ArticleIndex.open(args.index, create=False) as index:
         rows = collect(index, questions)
     current = np.array([SENTENCE_WEIGHTS[n] for n in NAMES])
-    for label, own_only in (("current weights", False), ("  own words only", True)):
-        first, chosen = picked_gold(rows, current, own_only=own_only)
-        print(f"{label}: best sentence gold {first:.3f}, chosen hold gold {chosen:.3f}")
+    first, chosen = picked_gold(rows, current)
+    print(f"current weights: best sentence gold {first:.3f}, chosen hold gold {chosen:.3f}")
     order = np.random.default_rng(0).permutation(len(rows))
     folds = [set(order[i::5].tolist()) for i in range(5)]
     cv = [picked_gold([r for i, r in enumerate(rows) if i in fold],

@@ -16,7 +16,7 @@ from articleqa.chunking import quote_units, sentence_spans
 from articleqa.lexical import passage_for_embedding, terms
 from articleqa.readers.article import Article, normalise_text
 from articleqa.retrieval import Hit, hit_to_json
-from articleqa.vocab import QUESTION_SPEECH_VERBS, SPEAKER_ROLES, SPEECH_VERBS
+from articleqa.vocab import MONTHS, QUESTION_SPEECH_VERBS, SPEAKER_ROLES, SPEECH_VERBS, WEEKDAYS
 
 
 @dataclass(frozen=True)
@@ -165,10 +165,15 @@ def _is_role(speaker: str) -> bool:
     return speaker.lower().startswith("the ") or speaker.split()[-1].lower() in SPEAKER_ROLES
 
 
+def _role_pattern(role: str) -> str:
+    """The role as a regular expression, without its "the": "the chancellor" -> chancellor."""
+    return re.escape(role.lower().removeprefix("the ").strip())
+
+
 def _role_speaks(role: str, text: str) -> bool:
     """Whether ``text`` has the role say something: "the chancellor said", "said the
     chancellor", "Chancellor Gordon Brown told ..."."""
-    name = re.escape(role.lower().removeprefix("the ").strip())
+    name = _role_pattern(role)
     verbs = "|".join(SPEECH_VERBS)
     return re.search(rf"\b{name}(?:,?\s+[A-Z][\w'’-]+){{0,3}},?\s+(?:also\s+)?(?:{verbs})\b"
                      rf"|\b(?:{verbs})\s+(?:the\s+)?{name}\b", text, re.IGNORECASE) is not None
@@ -177,7 +182,7 @@ def _role_speaks(role: str, text: str) -> bool:
 def role_holder(article: Article, role: str) -> str | None:
     """The person the article names in a role ("Chancellor Gordon Brown", "Gordon Brown, the
     chancellor"), the one named most often; None if it names none."""
-    name = re.escape(role.lower().removeprefix("the ").strip())
+    name = _role_pattern(role)
     person = r"([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+)"
     found = re.findall(rf"(?i:\b{name}),?\s+{person}", article.body)
     found += re.findall(rf"{person},\s+(?i:the\s+{name})\b", article.body)
@@ -223,9 +228,9 @@ def topic_terms(question: str, speaker: str | None) -> set[str]:
     return set(terms(question)) - set(terms(speaker or "")) - _GENERIC
 
 
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
-           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+#: Month names, whole and short ("Jan", "Sept").
+_MONTHS = "|".join(dict.fromkeys([*MONTHS, *(month[:3] for month in MONTHS), "sept"]))
+_WEEKDAYS = "|".join(WEEKDAYS)
 #: What a sentence must hold to answer each kind of question.
 _ANSWER_SHAPES = {
     "date": re.compile(rf"\b(?:{_MONTHS}|{_WEEKDAYS}|(?:19|20)\d\d|yesterday|today|tomorrow|"
@@ -313,7 +318,6 @@ def sentence_features(question: str, sentence: Sentence, hits: Sequence[Hit],
     context = set(terms(body[before[-1].start : before[-1].end])) if before else set()
     context |= set(terms(hit.article.title))
     total = sum(rarity(t) for t in topic) or 1.0
-    first = sentence_spans(body, 0, min(len(body), 400))
     return {
         "similarity": similarity,
         "coverage": len(topic & words) / len(topic) if topic else 0.0,
@@ -322,7 +326,7 @@ def sentence_features(question: str, sentence: Sentence, hits: Sequence[Hit],
         "answer_type": float(has_answer_shape(asks_for(question), sentence.text, question)),
         "own_words": float(speaker is not None and spoken_by(hit.article, sentence, speaker)),
         "passage_rank": float(sentence.hit),
-        "lede": float(bool(first) and sentence.start <= first[0].start),
+        "lede": float(sentence.start <= len(body) - len(body.lstrip())),  # the first sentence
         "quotation": float(any(mark in sentence.text for mark in _QUOTE_MARKS)),
     }
 

@@ -176,7 +176,7 @@ def _search_batch(store: IndexStore, encoder: Encoder, texts: list[str], k: int,
     article_of = store.article_ids_of({i for order in ranked for i in order})
     chosen = [limit_per_article(order, article_of, per_article, k) for order in ranked]
     if mode == "bm25":
-        _add_cosine(store, queries, cosine, [dict.fromkeys(ids) for ids in chosen])
+        _add_cosine(store, queries, cosine, chosen)
     records = store.records(sorted({i for ids in chosen for i in ids}))
     return [[_hit(records[i], known[i]) for i in ids if i in records]
             for known, ids in zip(cosine, chosen)]
