@@ -9,7 +9,7 @@ the question and lists the closest passages as related reading, not as an answer
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from articleqa.chunking import quote_units, sentence_spans
@@ -359,7 +359,7 @@ def build_answer(
     resolved_question: str | None = None,
     exclude: Sequence[str] = (),
     wants_more: bool = False,
-    rarity: Callable[[str], float] | None = None,
+    rarities: Callable[[Iterable[str]], Mapping[str, float]] | None = None,
     max_sentences: int = MAX_SENTENCES,
     threshold: float = EVIDENCE_THRESHOLD,
 ) -> Answer:
@@ -375,7 +375,8 @@ def build_answer(
         exclude: Quotes already given in the conversation, not to be repeated.
         wants_more: The question asks for more of what was answered before ("What else did
             he say?"): the speaker's other words answer it whatever their evidence.
-        rarity: Weight of a word by how rare it is in the index (see :func:`missing_share`).
+        rarities: The weight of each of some words by how rare it is in the index (see
+            :func:`missing_share`), all read from one state of the index; 1 for all by default.
         max_sentences: At most this many quoted sentences.
         threshold: Minimum evidence to answer.
 
@@ -386,7 +387,7 @@ def build_answer(
     asked = resolved_question or question
     speaker = question_speaker(asked)
     topic = topic_terms(asked, speaker)
-    weigh = rarity or (lambda term: 1.0)
+    weigh = (dict(rarities(topic)) if rarities else dict.fromkeys(topic, 1.0)).__getitem__
     missing = missing_share(topic, hits, weigh)
     scored = []
     for sentence, similarity in zip(sentences, similarities):

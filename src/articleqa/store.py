@@ -356,6 +356,12 @@ class IndexStore:
         return self._rarity[term]
 
     @_locked
+    def rarities(self, terms: Iterable[str]) -> dict[str, float]:
+        """:meth:`rarity` of each term, all from one committed state (an ingest that commits
+        meanwhile waits for the lock)."""
+        return {term: self.rarity(term) for term in terms}
+
+    @_locked
     def vectors(self, vector_ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of live passages, one row per id."""
         self.refresh()
