@@ -60,6 +60,7 @@ def test_follow_ups_are_asked_alone_and_with_their_conversation() -> None:
     assert "opens in May" in history[1]["content"]
     assert (report.gold, report.answered, report.refused) == (1.0, 1.0, 1.0)
     assert (report.follow_gold_alone, report.follow_gold_history) == (0.0, 1.0)
+    assert report.follow_answered_history == 1.0
     assert report.trade_off[2.4] == (0.0, 0.0)   # 3.0 answers; 2.0 is refused
     assert report.trade_off[2.8] == (0.0, 0.0)
     assert report.trade_off[1.2] == (0.0, 1.0)   # the unanswerable 2.0 would be answered

@@ -55,6 +55,7 @@ class AnswerReport:
         refused: Unanswerable questions that were refused.
         follow_gold_alone: Follow-ups asked without their conversation that quote gold.
         follow_gold_history: Follow-ups asked with their conversation that quote gold.
+        follow_answered_history: Follow-ups asked with their conversation that got an answer.
         trade_off: For each threshold, (share of answerable single-turn questions that
             would be refused, share of unanswerable ones that would be answered).
     """
@@ -65,6 +66,7 @@ class AnswerReport:
     refused: float | None
     follow_gold_alone: float | None
     follow_gold_history: float | None
+    follow_answered_history: float | None
     trade_off: Mapping[float, tuple[float | None, float | None]]
 
 
@@ -154,6 +156,7 @@ def _report(rows: tuple[AnswerRow, ...]) -> AnswerReport:
         refused=_share([not r.answered for r in unanswerable]),
         follow_gold_alone=_share([r.quotes_gold for r in follow_alone]),
         follow_gold_history=_share([r.quotes_gold for r in follow_history]),
+        follow_answered_history=_share([r.answered for r in follow_history]),
         trade_off=trade_off,
     )
 
@@ -175,7 +178,8 @@ def format_answer_report(report: AnswerReport) -> str:
         f"{pct(report.gold)}, answered {pct(report.answered)}",
         f"  unanswerable (n={counts['unanswerable']}): refused {pct(report.refused)}",
         f"  follow-ups (n={counts['follow-ups']}): quote gold without history "
-        f"{pct(report.follow_gold_alone)}, with history {pct(report.follow_gold_history)}",
+        f"{pct(report.follow_gold_alone)}, with history {pct(report.follow_gold_history)} "
+        f"(answered with history {pct(report.follow_answered_history)})",
         "",
         "Refusal threshold trade-off (evidence: see articleqa.answering.build_answer)",
         "  threshold  answerable refused  unanswerable answered",
@@ -196,6 +200,7 @@ def answer_report_json(report: AnswerReport) -> dict[str, Any]:
         "refused": report.refused,
         "follow_gold_alone": report.follow_gold_alone,
         "follow_gold_history": report.follow_gold_history,
+        "follow_answered_history": report.follow_answered_history,
         "trade_off": [{"threshold": t, "answerable_refused": a, "unanswerable_answered": u}
                       for t, (a, u) in report.trade_off.items()],
         "rows": [row.__dict__ for row in report.rows],
