@@ -24,11 +24,13 @@ from articleqa.answering import (
     MISSING_WEIGHT,
     SELECTION_MARGIN,
     SENTENCE_WEIGHTS,
+    UNMET_WEIGHT,
     candidate_sentences,
     missing_share,
     question_speaker,
     sentence_features,
     topic_terms,
+    unmet_constraints,
 )
 from articleqa.asking import ANSWER_PASSAGES
 from articleqa.lexical import passage_for_embedding
@@ -38,14 +40,17 @@ NAMES = list(SENTENCE_WEIGHTS)
 
 
 def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
-    """Per question: feature matrix, gold labels, and the share of missing topic words."""
+    """Per question: feature matrix, gold labels, the share of missing topic words, whether
+    the question is answerable, and per candidate whether its article leaves a constraint of
+    the question unmet (see `answering.unmet_constraints`)."""
     rows = []
     hits_of = index.search([q.question for q in questions], ANSWER_PASSAGES)
     for number, (question, hits) in enumerate(zip(questions, hits_of), start=1):
         print(f"\r{number}/{len(questions)}", end="", file=sys.stderr)
         sentences = candidate_sentences(hits)
         if not sentences:
-            rows.append((np.zeros((0, len(NAMES))), np.zeros(0), 1.0, question.answerable))
+            rows.append((np.zeros((0, len(NAMES))), np.zeros(0), 1.0, question.answerable,
+                         np.zeros(0)))
             continue
         vectors = index.encoder.encode([question.question, *(
             passage_for_embedding(hits[s.hit].article.title, s.text) for s in sentences)])
@@ -59,14 +64,17 @@ def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
         gold = [normalise_text(g) for g in question.relevant_text]
         labels = np.array([any(g in normalise_text(s.text) for g in gold) for s in sentences],
                           dtype=float)
-        rows.append((features, labels, missing_share(topic, hits, rarity), question.answerable))
+        unmet = np.array([unmet_constraints(question.question, hits[s.hit].article)
+                          for s in sentences], dtype=float)
+        rows.append((features, labels, missing_share(topic, hits, rarity), question.answerable,
+                     unmet))
     print(file=sys.stderr)
     return rows
 
 
 def fit(rows, l2: float = 0.003, steps: int = 800, rate: float = 0.5) -> np.ndarray:
     weights = np.zeros(len(NAMES))
-    usable = [(x, y) for x, y, _, answerable in rows if answerable and y.any()]
+    usable = [(x, y) for x, y, _, answerable, _ in rows if answerable and y.any()]
     for _ in range(steps):
         gradient = np.zeros_like(weights)
         for x, y in usable:
@@ -83,7 +91,7 @@ def picked_gold(rows, weights: np.ndarray, most: int = MAX_SENTENCES,
     """Share of answerable questions whose best sentence is gold, and whose chosen ones hold
     gold (those within ``margin`` of the best, at most ``most``, as `ask` chooses them)."""
     first = chosen = total = 0
-    for x, y, _, answerable in rows:
+    for x, y, _, answerable, _ in rows:
         if not answerable:
             continue
         total += 1
@@ -101,6 +109,7 @@ def main() -> None:
     parser.add_argument("--index", required=True)
     parser.add_argument("--evalset", default="tests/data/evalset.jsonl")
     parser.add_argument("--missing-weight", type=float, default=MISSING_WEIGHT)
+    parser.add_argument("--unmet-weight", type=float, default=UNMET_WEIGHT)
     args = parser.parse_args()
     questions = [q for q in evaluation.select_split(evaluation.load_evalset(args.evalset), "dev")
                  if q.follow_up_of is None and (q.relevant_text or not q.answerable)]
@@ -120,9 +129,11 @@ def main() -> None:
     print("fitted on all dev questions:")
     for name, weight in zip(NAMES, weights):
         print(f'    "{name}": {weight:.2f},')
-    print("refusal trade-off (evidence = best score - missing weight x missing share):")
-    evidence = np.array([(x @ weights).max() - args.missing_weight * missing if len(x) else -9
-                         for x, _, missing, _ in rows])
+    print("refusal trade-off (evidence = best score - missing weight x missing share - unmet "
+          "weight x the best sentence's article leaves a year, number or name unmet):")
+    evidence = np.array([(x @ weights).max() - args.missing_weight * missing
+                         - args.unmet_weight * unmet[np.argmax(x @ weights)] if len(x) else -9
+                         for x, _, missing, _, unmet in rows])
     answerable = np.array([r[3] for r in rows])
     for share in (0.05, 0.08, 0.10):
         threshold = np.quantile(evidence[answerable], share)

@@ -16,6 +16,7 @@ from articleqa.answering import (
     missing_share,
     question_speaker,
     spoken_by,
+    unmet_constraints,
 )
 from articleqa.embedding import HashEncoder
 from articleqa.llm import LLMConfig
@@ -110,6 +111,26 @@ def test_missing_share_weighs_words_no_passage_holds() -> None:
     assert missing_share({"interpol", "drone"}, hits) == 0.5
     rare = {"interpol": 1.0, "drone": 3.0}
     assert missing_share({"interpol", "drone"}, hits, rare.__getitem__) == 0.75
+
+
+def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> None:
+    article = _overview_hits()[0].article  # Hespress, 24 November 2025, on Interpol's assembly
+    assert not unmet_constraints("What did Hammouchi say about cybercrime?", article)
+    assert not unmet_constraints("What did Hamouchi say about cybercrime?", article)  # misspelt
+    assert not unmet_constraints("What happened at Interpol's 2025 assembly?", article)  # dated
+    assert unmet_constraints("What happened at Interpol's 2019 assembly?", article)
+    assert unmet_constraints("What did Hammouchi say about Brokeback Mountain?", article)
+    assert not unmet_constraints("What did Hammouchi say at the 93rd session?", article)
+    assert unmet_constraints("What did Hammouchi say at the 17th session?", article)
+
+
+def test_an_unmet_constraint_refuses_an_otherwise_close_answer() -> None:
+    hits = _overview_hits()
+    sentences = candidate_sentences(hits, top=len(hits))
+    scores = [0.9 if "Cybercrime" in s.text else 0.6 for s in sentences]
+    assert build_answer(QUESTION, hits, sentences, scores).answered
+    later = build_answer(QUESTION.replace("?", " in 2031?"), hits, sentences, scores)
+    assert not later.answered
 
 
 # -- with the real model over the small corpus ------------------------------------------------
