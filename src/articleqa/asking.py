@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
 from articleqa.answering import MAX_SENTENCES, Answer, build_answer, candidate_sentences, reveal
+from articleqa.coverage import coverage_answer, coverage_question, lead_hit, takes_with_hits
 from articleqa.embedding import Encoder
 from articleqa.errors import LLMError
 from articleqa.filters import Filters
@@ -27,6 +28,8 @@ from articleqa.timewindow import as_of_date, narrow, parse_time
 ANSWER_PASSAGES = 6
 #: Of those, for a follow-up, the best passages of the articles the last answer quoted.
 FOLLOW_UP_PASSAGES = 3
+#: Other outlets' takes quoted for "How did different outlets cover X?".
+COVERAGE_TAKES = 6
 
 
 def ask_stream(
@@ -69,6 +72,17 @@ def ask_stream(
     window = parse_time(follow.question, today).window
     undated = store.undated_count(narrow(filters or Filters(), window)) if window else 0
     timed = {"window": window, "undated_skipped": undated}
+    topic = coverage_question(follow.question)
+    if topic is not None:
+        found = search(store, encoder, [topic], 1, filters=filters, as_of=today)[0]
+        first = lead_hit(store, found[0].article.id, found[0].score) if found else None
+        if first is not None:  # the story the question names, then the other outlets' takes
+            takes = takes_with_hits(store, first.article.id, COVERAGE_TAKES)
+            answer = coverage_answer(question, [first, *(hit for _, hit in takes)],
+                                     resolved_question=follow.question)
+            notice = _without_model(True, llm_problem) if llm is None else None
+            yield from reveal(replace(answer, notice=notice, **timed))
+            return
     hits = search(store, encoder, [follow.question], k, filters=filters, as_of=today)[0]
     earlier = earlier_answer_articles(history) if follow.is_follow_up else ()
     if filters is not None and filters.article_ids is not None:

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from articleqa import asking, retrieval
+from articleqa import asking, coverage, retrieval
 from articleqa.answering import MAX_SENTENCES, Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, chunk_article
+from articleqa.coverage import Take
 from articleqa.embedding import DEFAULT_MODEL, Encoder, canonical_model_name, load_encoder
 from articleqa.errors import ArticleNotFoundError, ArticleReadError, IndexMismatchError
 from articleqa.filters import Filters, parse_filters
@@ -432,6 +433,22 @@ class ArticleIndex:
         return asking.ask_stream(self._store, self.encoder, question, history, k=k,
                                  filters=parse_filters(filters), max_sentences=max_sentences,
                                  llm=self._llm, llm_problem=self._llm_problem, as_of=as_of)
+
+    def coverage(self, article_id: str, k: int = 5) -> list[Take]:
+        """Other outlets' takes: up to ``k`` articles of other outlets that tell the same event
+        as the article ``article_id``, best first.
+
+        Same event means close headlines and ledes and shared names, published within
+        :data:`~articleqa.coverage.COVERAGE_DAYS` days of each other (see
+        :mod:`articleqa.coverage`); a story of another event on the same topic is left out.
+        Each :class:`~articleqa.coverage.Take` has the ``article`` (``outlet``, ``country``
+        and ``published`` too) and a ``similarity``.
+
+        Raises:
+            ArticleNotFoundError: If no article has that id.
+            ValueError: If ``k`` < 1.
+        """
+        return coverage.coverage(self._store, article_id, k)
 
     # -- status --------------------------------------------------------------------------
 

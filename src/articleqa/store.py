@@ -277,6 +277,17 @@ class IndexStore:
         return found
 
     @_locked
+    def lead_passages(self, filters: Filters) -> list[tuple[str, int, str | None]]:
+        """``(article id, vector id, outlet)`` of the first passage (headline and lede, as
+        embedded) of every article matching ``filters``."""
+        where, params = _filter_sql(filters)
+        rows = self._db.execute(
+            f"SELECT c.article_id, c.vector_id, a.source, MIN(c.start) FROM chunks c"
+            f" JOIN articles a ON a.id = c.article_id WHERE {where} GROUP BY c.article_id",
+            params)
+        return [(article, vector, source) for article, vector, source, _ in rows]
+
+    @_locked
     def undated_count(self, filters: Filters) -> int:
         """Articles matching ``filters`` other than their dates that have no date (what a date
         window leaves out)."""
