@@ -207,8 +207,8 @@ def coverage_answer(question: str, hits: Sequence[Hit], *, resolved_question: st
         lines = [f"Only {first.source or 'one outlet'} tells “{first.title}” among the "
                  f"indexed articles:"]
     else:
-        lines = [f"“{first.title}” as {len(outlets)} outlets in {len(by_country)} "
-                 f"{'country' if len(by_country) == 1 else 'countries'} told it:"]
+        lines = [f"How {len(outlets)} outlets in {len(by_country)} "
+                 f"{'country' if len(by_country) == 1 else 'countries'} told “{first.title}”:"]
     citations: list[Citation] = []
     for country, country_hits in by_country.items():
         lines.append("")

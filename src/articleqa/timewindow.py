@@ -57,9 +57,14 @@ class TimeWindow:
         "28 October – 27 November 2025"."""
         return date_range_label(self.since, self.until)
 
-    def describe(self) -> str:
-        """"Searched articles from 17–23 November 2025"."""
-        return f"Searched articles from {self.label}"
+    def describe(self, undated_skipped: int = 0) -> str:
+        """"Searched articles from 17–23 November 2025", and "(2 undated articles left out)"
+        when ``undated_skipped`` is 2."""
+        note = f"Searched articles from {self.label}"
+        if undated_skipped:
+            plural = "s" if undated_skipped != 1 else ""
+            note += f" ({undated_skipped} undated article{plural} left out)"
+        return note
 
     def to_json(self) -> dict[str, str]:
         return {"since": self.since.isoformat(), "until": self.until.isoformat(),
