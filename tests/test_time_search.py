@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from articleqa import ArticleIndex
+from articleqa import Answer, ArticleIndex, Citation
 from articleqa.embedding import HashEncoder
 
 THURSDAY = dt.date(2025, 11, 27)
@@ -117,3 +118,36 @@ def test_ask_gives_its_window_and_the_undated_articles_it_left_out(index: Articl
         index.ask("What happened?", as_of="last Tuesday")
     with pytest.raises(ValueError, match="as_of"):
         index.search(["What happened?"], as_of="27/11/2025")
+
+
+def test_the_page_passes_the_readers_day_and_finds_takes(tmp_path: Path) -> None:
+    from articleqa.web.page import PageActions
+
+    records = [
+        {**_article("Ferry strike at Portmere harbour", "2025-11-26"), "source": "Portmere Post"},
+        {**_article("Ferry strike at Portmere harbour", "2025-11-26",
+                    "Ferry strike at Portmere harbour. The harbour ferry crews of Portmere "
+                    "stopped work, the union said."), "source": "Kerry Courier"},
+        _article("Ferry strike threat at Portmere harbour", "2025-11-12"),
+    ]
+    path = tmp_path / "articles.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    with ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(), llm=None) as index, \
+            ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(), llm=None) as writer:
+        index.ingest([path], progress=False)
+        actions = PageActions(index, writer)
+        answer = actions.ask("What did the Portmere ferry crews do yesterday?", None, None,
+                             "2025-11-27")
+        assert answer.window is not None and answer.window.label == "26 November 2025"
+        assert {hit.article.published for hit in actions.search(
+            "Portmere ferry strike this week?", 5, None, "2025-11-27")} == {
+            dt.date(2025, 11, 26)}
+        hit = next(h for h in actions.search("Portmere ferry strike", 5, None, "2025-11-27")
+                   if h.article.source == "Portmere Post" and h.article.published)
+        cited = Answer("q", "[1]", True, (Citation(1, hit, hit.text, hit.start, hit.end),),
+                       (hit,))
+        takes = actions.takes(cited)  # the same day, another outlet: not the older threat
+        assert [(t.outlet, t.published) for t in takes] == [("Kerry Courier",
+                                                             dt.date(2025, 11, 26))]
+        assert actions.takes(replace(answer, citations=())) == []
+        actions.close()

@@ -157,15 +157,16 @@ def search(
         queries = [parse_time(check_question(question, number), today)
                    for number, question in batch]
         # Questions with the same window are searched together, within it.
-        groups: dict[Filters, list[int]] = {}
+        groups: dict[tuple[Filters, bool], list[int]] = {}
         for row, query in enumerate(queries):
-            groups.setdefault(narrow(filters, query.window), []).append(row)
+            key = (narrow(filters, query.window), query.window is not None)
+            groups.setdefault(key, []).append(row)
         found: list[list[Hit]] = [[] for _ in queries]
-        for within, rows in groups.items():
+        for (within, windowed), rows in groups.items():
             if within not in allowed_of:
                 allowed_of[within] = (None if within.is_empty()
                                       else store.matching_vector_ids(within))
-            recent = today if within == filters else None  # no window: prefer recent
+            recent = None if windowed else today  # no time words: prefer recent articles
             hits = _search_batch(store, encoder, [queries[r].text for r in rows], k, mode,
                                  per_article, within, allowed_of[within], recent)
             for row, row_hits in zip(rows, hits):
