@@ -150,7 +150,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(pattern, re.IG
              r"\b"),
     ("day_before", r"\bthe\s+day\s+before\s+yesterday\b"),
     ("yesterday", r"\byesterday\b"),
-    ("today", r"\b(?:today|this\s+morning|tonight)" + _NOT_POSSESSIVE),
+    # (not the "Today programme" of BBC radio)
+    ("today", r"\b(?:today|this\s+morning|tonight)(?!\s+programme)" + _NOT_POSSESSIVE),
     ("this_week", r"\b(?:this|the\s+current)\s+week" + _NOT_POSSESSIVE),
     ("last_week", r"\b(?:last|past|previous)\s+week" + _NOT_POSSESSIVE),
     ("this_month", r"\bthis\s+month" + _NOT_POSSESSIVE),
