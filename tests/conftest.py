@@ -42,7 +42,9 @@ WHOLE_CORPUS = (OVERVIEW, BBC)
 INGEST_OPTIONS = {"source": "BBC News", "country": "United Kingdom"}
 #: Fixtures that give a real-model index: a test that uses one is marked slow.
 REAL_INDEX_FIXTURES = frozenset({"small_index", "small_index_path", "whole_index",
-                                 "whole_index_path"})
+                                 "whole_index_path", "takes_index"})
+#: Our own multi-outlet articles (see tests/data/takes/README.md).
+TAKES = Path(__file__).resolve().parent / "data" / "takes"
 #: The modules whose code decides what an ingest stores (the key of the kept whole index).
 INGEST_MODULES = ("readers", "chunking.py", "embedding.py", "index.py", "lexical.py",
                   "store.py", "vocab.py")
@@ -169,6 +171,18 @@ def whole_index(whole_index_path: Path):
     from articleqa import ArticleIndex
 
     with ArticleIndex.open(whole_index_path, create=False, llm=None) as index:
+        yield index
+
+
+@pytest.fixture(scope="session")
+def takes_index(tmp_path_factory: pytest.TempPathFactory):
+    """A real index of ``tests/data/takes/articles.jsonl`` (40 short articles), built once per
+    session; read-only."""
+    from articleqa import ArticleIndex
+
+    with ArticleIndex.open(tmp_path_factory.mktemp("takes") / "index", llm=None) as index:
+        report = index.ingest([TAKES / "articles.jsonl"], progress=False)
+        assert not report.failed, report.failed
         yield index
 
 

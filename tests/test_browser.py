@@ -271,3 +271,51 @@ def test_empty_index_says_how_to_add_articles(page, artifacts: Path, tmp_path: P
             page.screenshot(path=str(artifacts / "6-empty-index.png"))
         finally:
             app.close()
+
+
+def test_the_readers_day_sets_the_window_and_the_sources_show_other_outlets_takes(
+        page, artifacts: Path, tmp_path: Path) -> None:
+    """Over our own multi-outlet articles, with the browser's clock on Thursday 27 November
+    2025: "this week" searches 24-27 November, and the sources panel lists other outlets'
+    takes on the cited article."""
+    from articleqa import ArticleIndex
+    from articleqa.web import build_app, serve
+    from tests.conftest import TAKES
+
+    with ArticleIndex.open(tmp_path / "takes", llm=None) as index:
+        assert not index.ingest([TAKES / "articles.jsonl"], progress=False).failed
+        app = build_app(index)
+        port = free_port()
+        serve(app, port=port, block=False, quiet=True)
+        try:
+            page.clock.set_fixed_time("2025-11-27T10:00:00")
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+            page.wait_for_selector("#aq-question textarea", timeout=WAIT * 1000)
+            _ask(page, "How many jets did Atlas Skies order from Airbus this week?", 0)
+            reply = _last_reply(page)
+            # "this week" counted from the reader's day: nothing that week tells of the order.
+            assert "Searched articles from 24–27 November 2025" in reply
+            _ask(page, "How many jets did Atlas Skies order from Airbus last week?", 1)
+            reply = _last_reply(page)
+            assert "Searched articles from 17–23 November 2025" in reply and "[1]" in reply
+            sources = page.locator("#aq-sources")
+            assert "2 undated articles left out" in sources.inner_text()
+            takes = sources.locator("details.aq-takes")
+            assert takes.count() == 1 and "Other outlets' takes" in takes.inner_text()
+            cited = sources.locator(".aq-source").first.inner_text()
+            shown = takes.inner_text()
+            outlets = {"Maghreb Business Review", "Aéro Hebdo", "Gulf Ledger"}
+            assert sum(outlet in cited for outlet in outlets) == 1
+            assert sum(outlet in shown for outlet in outlets) == 2  # the two others
+            assert "Nile Air" not in shown and "Air Sénégal" not in shown  # other orders
+            takes.scroll_into_view_if_needed()
+            page.screenshot(path=str(artifacts / "7-other-outlets-takes.png"))
+            # Asked for the outlets, the reply quotes each by country, cited.
+            _ask(page, "How did different outlets cover the Atlas Skies jet order?", 2)
+            reply = _last_reply(page)
+            for words in ("Morocco", "France", "United Arab Emirates", "[3]"):
+                assert words in reply
+            page.screenshot(path=str(artifacts / "8-how-outlets-covered-it.png"))
+        finally:
+            app.close()
+            app.articleqa_actions.close()

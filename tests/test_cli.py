@@ -409,3 +409,20 @@ def test_installed_console_script_runs_info(index_dir):
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["articles"] == 6
+
+
+@pytest.mark.slow
+def test_ask_and_search_count_time_words_from_as_of(index_dir, capsys, monkeypatch):
+    monkeypatch.delenv("ARTICLEQA_LLM_URL", raising=False)
+    question = "What did Hammouchi say about cybercrime this week?"
+    code, out, _ = run_cli(capsys, "ask", "--index", index_dir, question, "--as-of", "2025-11-27")
+    assert code == 0 and "[1] " + HESPRESS_HEADLINE in out
+    # The BBC files carry no date: the window leaves them out, and says so.
+    assert out.rstrip().endswith(
+        f"Searched articles from 24–27 November 2025 ({len(BBC_TECH)} undated articles left out).")
+    (found,) = search_json(capsys, index_dir, question, "--as-of", "2025-11-27")
+    assert {hit["article"]["published"] for hit in found["hits"]} == {"2025-11-24"}
+    (later,) = search_json(capsys, index_dir, question, "--as-of", "2025-12-27")
+    assert later["hits"] == []
+    code, out, err = run_cli(capsys, "ask", "--index", index_dir, question, "--as-of", "soon")
+    assert_one_line_error(code, out, err, "as_of")

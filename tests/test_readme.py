@@ -171,3 +171,18 @@ def test_web_api_example_runs_against_a_served_page(small_index: ArticleIndex, c
     assert "Sources:" in out and "Hespress" in out
     assert out.count("BBC News") >= 3
 
+
+
+@pytest.mark.slow
+def test_time_and_takes_example_runs_as_written(sandbox: Path, capsys) -> None:
+    (sandbox / "tests" / "data" / "takes").symlink_to(ROOT / "tests" / "data" / "takes")
+    example = next(b for b in _blocks("python") if "coverage(" in b)
+    namespace: dict = {}
+    exec(compile(example, "README time and takes example", "exec"), namespace)
+    namespace["takes"].close()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Searched articles from 10–16 November 2025 (2 undated articles left out)"
+    assert sorted(line.split(" ", 1)[1] for line in lines[1:3]) == [
+        "Aéro Hebdo (France, 2025-11-20)", "Gulf Ledger (United Arab Emirates, 2025-11-21)"]
+    assert lines[3] == "How 3 outlets in 3 countries told “Atlas Skies orders 40 Airbus jets”:"
+    assert sum(line.startswith("- ") for line in lines) == 3 and "[3]" in lines[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from articleqa.answering import Answer, Citation
 from articleqa.chunking import Chunk
+from articleqa.coverage import Take
 from articleqa.errors import (
     ArticleNotFoundError,
     ArticleQAError,
@@ -17,6 +18,7 @@ from articleqa.errors import (
 from articleqa.index import ArticleIndex, IngestReport
 from articleqa.readers.article import Article
 from articleqa.retrieval import Hit
+from articleqa.timewindow import TimeWindow
 
 __all__ = [
     "Answer",
@@ -34,4 +36,6 @@ __all__ = [
     "IngestReport",
     "LLMError",
     "ModelLoadError",
+    "Take",
+    "TimeWindow",
 ]

@@ -17,6 +17,7 @@ from articleqa.chunking import quote_units, sentence_spans
 from articleqa.lexical import passage_for_embedding, terms
 from articleqa.readers.article import Article, normalise_text
 from articleqa.retrieval import Hit, hit_to_json
+from articleqa.timewindow import TimeWindow
 from articleqa.vocab import MONTHS, QUESTION_SPEECH_VERBS, SPEAKER_ROLES, SPEECH_VERBS, WEEKDAYS
 
 
@@ -55,6 +56,10 @@ class Answer:
         generator: ``"extractive"``, or ``"llm:<model>"`` when a language model wrote it.
         notice: Something the reader should know about how the reply was made (e.g. the
             language model was unreachable and the extractive answer is shown), or None.
+        window: The publication dates the question's time words limited the search to ("last
+            week"), or None; ``window.describe()`` is "Searched articles from 17–23 November
+            2025".
+        undated_skipped: Undated articles that the window left out.
     """
 
     question: str
@@ -66,6 +71,8 @@ class Answer:
     generator: str = "extractive"
     notice: str | None = None
     evidence: float = field(default=0.0, compare=False)
+    window: TimeWindow | None = None
+    undated_skipped: int = 0
 
 
 _QUESTION_SPEAKER = re.compile(
@@ -526,4 +533,6 @@ def answer_to_json(answer: Answer) -> dict[str, object]:
         "citations": [{"number": c.number, "quote": c.quote, "start": c.start, "end": c.end,
                        "hit": hit_to_json(c.hit)} for c in answer.citations],
         "hits": [hit_to_json(h) for h in answer.hits],
+        "window": answer.window.to_json() if answer.window else None,
+        "undated_skipped": answer.undated_skipped,
     }

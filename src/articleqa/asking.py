@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
 from articleqa.answering import MAX_SENTENCES, Answer, build_answer, candidate_sentences, reveal
+from articleqa.coverage import coverage_answer, coverage_question, lead_hit, takes_with_hits
 from articleqa.embedding import Encoder
 from articleqa.errors import LLMError
 from articleqa.filters import Filters
@@ -21,11 +22,14 @@ from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_answer_stream
 from articleqa.retrieval import check_question, search
 from articleqa.store import IndexStore
+from articleqa.timewindow import as_of_date, narrow, parse_time
 
 #: Passages an answer is built from.
 ANSWER_PASSAGES = 6
 #: Of those, for a follow-up, the best passages of the articles the last answer quoted.
 FOLLOW_UP_PASSAGES = 3
+#: Other outlets' takes quoted for "How did different outlets cover X?".
+COVERAGE_TAKES = 6
 
 
 def ask_stream(
@@ -39,6 +43,7 @@ def ask_stream(
     max_sentences: int = MAX_SENTENCES,
     llm: LLMConfig | None = None,
     llm_problem: str | None = None,
+    as_of: object = None,
 ) -> Iterator[Answer]:
     """Answers a question from the passages of ``store``, as a stream of growing answers (the
     last is complete).
@@ -55,33 +60,53 @@ def ask_stream(
             When it fails, the quoted answer is given and ``answer.notice`` says why.
         llm_problem: Why no language model is configured although one was asked for (a
             malformed setting), for ``answer.notice``.
+        as_of: The day the question is asked (a date or ISO string; today when None): its
+            time words ("last week") are counted from it (``answer.window``).
 
     Raises:
-        ValueError: If the question is empty, or ``k`` is invalid.
+        ValueError: If the question is empty, ``k`` is invalid or ``as_of`` is not a date.
     """
     question = check_question(question)
+    today = as_of_date(as_of)
     follow = resolve_follow_up(question, history)
-    hits = search(store, encoder, [follow.question], k, filters=filters)[0]
+    window = parse_time(follow.question, today).window
+    undated = store.undated_count(narrow(filters or Filters(), window)) if window else 0
+    timed = {"window": window, "undated_skipped": undated}
+    topic = coverage_question(follow.question)
+    if topic is not None:
+        found = search(store, encoder, [topic], 1, filters=filters, as_of=today)[0]
+        first = lead_hit(store, found[0].article.id, found[0].score) if found else None
+        if first is not None:  # the story the question names, then the other outlets' takes
+            takes = takes_with_hits(store, first.article.id, COVERAGE_TAKES)
+            answer = coverage_answer(question, [first, *(hit for _, hit in takes)],
+                                     resolved_question=follow.question)
+            notice = _without_model(True, llm_problem) if llm is None else None
+            yield from reveal(replace(answer, notice=notice, **timed))
+            return
+    hits = search(store, encoder, [follow.question], k, filters=filters, as_of=today)[0]
     earlier = earlier_answer_articles(history) if follow.is_follow_up else ()
     if filters is not None and filters.article_ids is not None:
         earlier = tuple(i for i in earlier if i in filters.article_ids)
     if earlier:  # a follow-up is most often answered where the last answer was found
         within = replace(filters or Filters(), article_ids=earlier)
-        local = search(store, encoder, [follow.question], FOLLOW_UP_PASSAGES, filters=within)[0]
+        local = search(store, encoder, [follow.question], FOLLOW_UP_PASSAGES, filters=within,
+                       as_of=today)[0]
         seen = {hit.chunk_id for hit in local}
         hits = [*local, *(hit for hit in hits if hit.chunk_id not in seen)][:k]
     notice = None
     if llm is not None and hits:
         try:
             for partial in llm_answer_stream(llm, follow.question, hits):
-                yield replace(partial, question=question, resolved_question=follow.question)
+                yield replace(partial, question=question, resolved_question=follow.question,
+                              **timed)
             return
         except LLMError as error:
             notice = f"{str(error)[:1].upper()}{str(error)[1:]}."
     sentences = candidate_sentences(hits)
     # "How much will it cost? (When does the PSP go on sale?)": the earlier question in
     # brackets steers the search; the sentences are scored against the question itself.
-    scored_as = follow.question.removesuffix(f" ({follow.context})")
+    # The time words are left out too: they chose the window, not the sentences.
+    scored_as = parse_time(follow.question.removesuffix(f" ({follow.context})"), today).text
     similarities: Sequence[float] = []
     if sentences:
         # The question is embedded again, with the sentences: a vector from another batch
@@ -96,7 +121,8 @@ def ask_stream(
     )
     if llm is None:
         notice = _without_model(answer.answered, llm_problem)
-    yield from reveal(replace(answer, resolved_question=follow.question, notice=notice))
+    yield from reveal(replace(answer, resolved_question=follow.question, notice=notice,
+                              **timed))
 
 
 def _without_model(answered: bool, problem: str | None) -> str:

@@ -68,7 +68,8 @@ def _search(args: argparse.Namespace) -> int:
             batches = _batched(_read_questions(handle), _QUERY_FILE_BATCH)
         for questions in batches:
             for question, hits in zip(questions, index.search(questions, args.k,
-                                                              filters=filters)):
+                                                              filters=filters,
+                                                              as_of=args.as_of)):
                 if args.json:
                     print(json.dumps({"question": question, "hits": [hit_to_json(h) for h in hits]},
                                      ensure_ascii=False))
@@ -143,7 +144,7 @@ def _info(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     filters = _filters(args)
     with ArticleIndex.open(args.index, create=False) as index:
-        answer = index.ask(args.question, k=args.k, filters=filters)
+        answer = index.ask(args.question, k=args.k, filters=filters, as_of=args.as_of)
     if args.json:
         print(json.dumps(answer_to_json(answer), ensure_ascii=False))
         return 0
@@ -156,6 +157,8 @@ def _ask(args: argparse.Namespace) -> int:
                           if x)
         print(f"[{citation.number}] {article.title}" + (f" ({where})" if where else "")
               + f", article {article.id}, characters {citation.start}-{citation.end}")
+    if answer.window is not None:
+        print(f"\n{answer.window.describe(answer.undated_skipped)}.")
     if answer.notice:
         print(f"\nNote: {answer.notice}", file=sys.stderr)
     return 0
@@ -182,7 +185,7 @@ def _eval(args: argparse.Namespace) -> int:
             index.search([], 1, mode=mode)
 
         def searcher(mode: str) -> evaluation.Search:
-            return lambda texts, k: index.search(texts, k, mode=mode)
+            return lambda texts, k: index.search(texts, k, mode=mode, as_of=args.as_of)
 
         results = evaluation.compare(
             questions, {mode: searcher(mode) for mode in modes},
@@ -191,7 +194,8 @@ def _eval(args: argparse.Namespace) -> int:
         answers = None
         if args.answers:
             answers = evaluation.evaluate_answers(
-                questions, lambda question, history: index.ask(question, history))
+                questions, lambda question, history: index.ask(question, history,
+                                                               as_of=args.as_of))
     if args.plot is not None:
         try:
             evaluation.plot_recall(results, args.plot)
@@ -234,6 +238,13 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--country", help="only articles from this country")
     parser.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published since")
     parser.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published until")
+    _add_as_of(parser)
+
+
+def _add_as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", metavar="YYYY-MM-DD",
+                        help="the day the question is asked: time words such as 'this week' "
+                        "count from it (default: today)")
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -317,6 +328,7 @@ def _parser() -> argparse.ArgumentParser:
                           "refusals, follow-ups with and without history")
     evaluate.add_argument("--misses", action="store_true",
                           help="list the questions whose passages were not all found by k=5")
+    _add_as_of(evaluate)
 
     remove = command("remove", "remove articles (and their passages) by id",
                      "articleqa remove 9266f4184ee56b29", _remove)

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from articleqa import asking, retrieval
+from articleqa import asking, coverage, retrieval
 from articleqa.answering import MAX_SENTENCES, Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, chunk_article
+from articleqa.coverage import Take
 from articleqa.embedding import DEFAULT_MODEL, Encoder, canonical_model_name, load_encoder
 from articleqa.errors import ArticleNotFoundError, ArticleReadError, IndexMismatchError
 from articleqa.filters import Filters, parse_filters
@@ -338,6 +339,7 @@ class ArticleIndex:
         filters: Mapping[str, object] | Filters | None = None,
         mode: str = DEFAULT_MODE,
         per_article: int | None = DEFAULT_PER_ARTICLE,
+        as_of: dt.date | str | None = None,
     ) -> list[list[Hit]]:
         """The ``k`` best passages for each question, best first.
 
@@ -355,17 +357,23 @@ class ArticleIndex:
             mode: ``"hybrid"`` (dense and BM25 fused by reciprocal rank), ``"dense"`` or
                 ``"bm25"``.
             per_article: At most this many passages of one article (None: no limit).
+            as_of: The day the questions are asked (a date or ``YYYY-MM-DD``; today when
+                None). Time words in a question ("this week", "yesterday", "in March",
+                "since 2024", "the latest") are counted from it and limit the search to
+                articles published then (undated articles are left out); a question without
+                them ranks recent articles a little higher, and leaves none out.
 
         Returns:
             One list of hits per question, in the order of the questions.
 
         Raises:
             ValueError: If a question is empty or not a string, ``k`` < 1, ``mode`` or
-                ``per_article`` is invalid, or a filter is unknown or malformed.
+                ``per_article`` is invalid, a filter is unknown or malformed, or ``as_of`` is
+                not a date.
         """
         return retrieval.search(self._store, self.encoder, questions, k,
                                 filters=parse_filters(filters), mode=mode,
-                                per_article=per_article)
+                                per_article=per_article, as_of=as_of)
 
     def search_one(self, question: str, k: int = 5, **options: object) -> list[Hit]:
         """``search([question], k, **options)[0]``."""
@@ -379,6 +387,7 @@ class ArticleIndex:
         k: int = asking.ANSWER_PASSAGES,
         filters: Mapping[str, object] | Filters | None = None,
         max_sentences: int = MAX_SENTENCES,
+        as_of: dt.date | str | None = None,
     ) -> Answer:
         """Answers a question from the articles, quoting them with ``[n]`` citations.
 
@@ -390,15 +399,19 @@ class ArticleIndex:
             k: Passages to retrieve and quote from.
             filters: As for :meth:`search`.
             max_sentences: At most this many quoted sentences.
+            as_of: The day the question is asked, as for :meth:`search`; the window its time
+                words set is ``answer.window`` (and ``answer.undated_skipped`` counts the
+                undated articles it left out).
 
         Returns:
             The answer; ``answer.answered`` is False when the articles do not answer.
 
         Raises:
-            ValueError: If the question is empty, or ``k`` or a filter is invalid.
+            ValueError: If the question is empty, ``k`` or a filter is invalid, or ``as_of``
+                is not a date.
         """
         *_, final = self.ask_stream(question, history, k=k, filters=filters,
-                                    max_sentences=max_sentences)
+                                    max_sentences=max_sentences, as_of=as_of)
         return final
 
     def ask_stream(
@@ -409,6 +422,7 @@ class ArticleIndex:
         k: int = asking.ANSWER_PASSAGES,
         filters: Mapping[str, object] | Filters | None = None,
         max_sentences: int = MAX_SENTENCES,
+        as_of: dt.date | str | None = None,
     ) -> Iterator[Answer]:
         """:meth:`ask`, as a stream of growing answers for a chat page; the last is complete.
 
@@ -418,7 +432,23 @@ class ArticleIndex:
         """
         return asking.ask_stream(self._store, self.encoder, question, history, k=k,
                                  filters=parse_filters(filters), max_sentences=max_sentences,
-                                 llm=self._llm, llm_problem=self._llm_problem)
+                                 llm=self._llm, llm_problem=self._llm_problem, as_of=as_of)
+
+    def coverage(self, article_id: str, k: int = 5) -> list[Take]:
+        """Other outlets' takes: up to ``k`` articles of other outlets that tell the same event
+        as the article ``article_id``, best first.
+
+        Same event means close headlines and ledes and shared names, published within
+        :data:`~articleqa.coverage.COVERAGE_DAYS` days of each other (see
+        :mod:`articleqa.coverage`); a story of another event on the same topic is left out.
+        Each :class:`~articleqa.coverage.Take` has the ``article`` (``outlet``, ``country``
+        and ``published`` too) and a ``similarity``.
+
+        Raises:
+            ArticleNotFoundError: If no article has that id.
+            ValueError: If ``k`` < 1.
+        """
+        return coverage.coverage(self._store, article_id, k)
 
     # -- status --------------------------------------------------------------------------
 

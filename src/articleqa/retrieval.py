@@ -6,10 +6,15 @@ cosine similarity plus :data:`BM25_WEIGHT` times their BM25 score relative to th
 best (:func:`fuse_scores`), at most ``per_article`` passages of one article are kept, and every
 hit is scored by its cosine similarity to the question whatever the mode. Fusion and diversity
 are pure functions, tested by hand.
+
+Time (:mod:`articleqa.timewindow`): the time words of a question ("this week") set a date
+window that narrows its filters, and are left out of the text that is scored; a question
+without them ranks recent articles a little higher (dense and hybrid modes), never filters.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +25,7 @@ from articleqa.embedding import Encoder
 from articleqa.filters import Filters
 from articleqa.readers.article import Article
 from articleqa.store import ChunkRecord, IndexStore
+from articleqa.timewindow import as_of_date, narrow, parse_time, recency_prior
 
 #: Questions encoded and searched together.
 QUERY_BATCH = 256
@@ -59,14 +65,16 @@ BM25_WEIGHT = 0.5
 
 
 def fuse_scores(cosine: Mapping[int, float], bm25: Mapping[int, float],
-                weight: float = BM25_WEIGHT) -> list[int]:
-    """Ranks the ids of either mapping by ``cosine + weight * bm25 / max(bm25)`` (an id missing
-    from ``bm25`` adds 0; one missing from ``cosine`` counts as cosine 0). Returns the ids, best
-    first; ties keep first-seen order, ``cosine`` before ``bm25``."""
+                weight: float = BM25_WEIGHT, prior: Mapping[int, float] | None = None
+                ) -> list[int]:
+    """Ranks the ids of either mapping by ``cosine + weight * bm25 / max(bm25) + prior`` (an id
+    missing from ``bm25`` or ``prior`` adds 0; one missing from ``cosine`` counts as cosine 0).
+    Returns the ids, best first; ties keep first-seen order, ``cosine`` before ``bm25``."""
     best = max(bm25.values(), default=0.0)
     scale = weight / best if best > 0 else 0.0
     ids = list(dict.fromkeys([*cosine, *bm25]))
-    fused = {i: cosine.get(i, 0.0) + scale * bm25.get(i, 0.0) for i in ids}
+    prior = prior or {}
+    fused = {i: cosine.get(i, 0.0) + scale * bm25.get(i, 0.0) + prior.get(i, 0.0) for i in ids}
     return sorted(ids, key=lambda i: -fused[i])
 
 
@@ -123,13 +131,15 @@ def search(
     filters: Filters | None = None,
     mode: str = DEFAULT_MODE,
     per_article: int | None = DEFAULT_PER_ARTICLE,
+    as_of: object = None,
 ) -> list[list[Hit]]:
     """The ``k`` best passages of ``store`` for each question, best first (see the module
     docstring); questions are encoded and searched in batches of :data:`QUERY_BATCH`.
+    ``as_of`` is the day the questions are asked (a date or ISO string; today when None).
 
     Raises:
         ValueError: If ``questions`` is a string, a question is empty or not a string, ``k`` <
-            1, or ``mode`` or ``per_article`` is invalid.
+            1, ``mode`` or ``per_article`` is invalid, or ``as_of`` is not a date.
     """
     if isinstance(questions, str):
         raise ValueError("search() takes a list of questions; use search_one() for one")
@@ -139,19 +149,35 @@ def search(
     if per_article is not None:
         check_k(per_article, "per_article")
     filters = filters or Filters()
-    allowed = None if filters.is_empty() else store.matching_vector_ids(filters)
+    today = as_of_date(as_of)
+    allowed_of: dict[Filters, np.ndarray | None] = {}
     results: list[list[Hit]] = []
     numbered = enumerate(questions, start=1)
     while batch := list(itertools.islice(numbered, QUERY_BATCH)):
-        texts = [check_question(question, number) for number, question in batch]
-        results.extend(_search_batch(store, encoder, texts, k, mode, per_article, filters,
-                                     allowed))
+        queries = [parse_time(check_question(question, number), today)
+                   for number, question in batch]
+        # Questions with the same window are searched together, within it.
+        groups: dict[tuple[Filters, bool], list[int]] = {}
+        for row, query in enumerate(queries):
+            key = (narrow(filters, query.window), query.window is not None)
+            groups.setdefault(key, []).append(row)
+        found: list[list[Hit]] = [[] for _ in queries]
+        for (within, windowed), rows in groups.items():
+            if within not in allowed_of:
+                allowed_of[within] = (None if within.is_empty()
+                                      else store.matching_vector_ids(within))
+            recent = None if windowed else today  # no time words: prefer recent articles
+            hits = _search_batch(store, encoder, [queries[r].text for r in rows], k, mode,
+                                 per_article, within, allowed_of[within], recent)
+            for row, row_hits in zip(rows, hits):
+                found[row] = row_hits
+        results.extend(found)
     return results
 
 
 def _search_batch(store: IndexStore, encoder: Encoder, texts: list[str], k: int, mode: str,
-                  per_article: int | None, filters: Filters, allowed: np.ndarray | None
-                  ) -> list[list[Hit]]:
+                  per_article: int | None, filters: Filters, allowed: np.ndarray | None,
+                  recent: dt.date | None = None) -> list[list[Hit]]:
     live = store.live_count() if allowed is None else len(allowed)
     # Each retriever proposes a pool of candidates, no deeper than there are passages.
     depth = min(live, max(CANDIDATES, 4 * k))
@@ -171,7 +197,11 @@ def _search_batch(store: IndexStore, encoder: Encoder, texts: list[str], k: int,
             bm25[row].update(zip(row_ids.tolist(), row_scores.tolist()))
     if mode == "hybrid":  # BM25's own candidates need their cosine to be fused
         _add_cosine(store, queries, cosine, bm25)
-    ranked = [list(c) if mode == "dense" else list(b) if mode == "bm25" else fuse_scores(c, b)
+    prior: dict[int, float] = {}
+    if recent is not None and mode != "bm25":
+        prior = recency_prior(store.published_of({i for c in cosine for i in c}), recent)
+    ranked = [sorted(c, key=lambda i: -(c[i] + prior.get(i, 0.0))) if mode == "dense"
+              else list(b) if mode == "bm25" else fuse_scores(c, b, prior=prior)
               for c, b in zip(cosine, bm25)]
     article_of = store.article_ids_of({i for order in ranked for i in order})
     chosen = [limit_per_article(order, article_of, per_article, k) for order in ranked]

@@ -264,6 +264,39 @@ class IndexStore:
         return found
 
     @_locked
+    def published_of(self, vector_ids: Iterable[int]) -> dict[int, dt.date | None]:
+        """The publication day of the article of each live passage among ``vector_ids`` (None:
+        undated)."""
+        found: dict[int, dt.date | None] = {}
+        for batch in _batches([int(v) for v in vector_ids], 500):
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT c.vector_id, a.published FROM chunks c JOIN articles a"
+                f" ON a.id = c.article_id WHERE c.vector_id IN ({marks})", batch)
+            found.update((v, dt.date.fromisoformat(p) if p else None) for v, p in rows)
+        return found
+
+    @_locked
+    def lead_passages(self, filters: Filters) -> list[tuple[str, int, str | None]]:
+        """``(article id, vector id, outlet)`` of the first passage (headline and lede, as
+        embedded) of every article matching ``filters``."""
+        where, params = _filter_sql(filters)
+        rows = self._db.execute(
+            f"SELECT c.article_id, c.vector_id, a.source, MIN(c.start) FROM chunks c"
+            f" JOIN articles a ON a.id = c.article_id WHERE {where} GROUP BY c.article_id",
+            params)
+        return [(article, vector, source) for article, vector, source, _ in rows]
+
+    @_locked
+    def undated_count(self, filters: Filters) -> int:
+        """Articles matching ``filters`` other than their dates that have no date (what a date
+        window leaves out)."""
+        where, params = _filter_sql(dataclasses.replace(filters, since=None, until=None))
+        row = self._db.execute(
+            f"SELECT COUNT(*) FROM articles a WHERE {where} AND a.published IS NULL", params)
+        return int(row.fetchone()[0])
+
+    @_locked
     def files_of_article(self, article_id: str) -> list[str]:
         """Every file the article was read from, sorted."""
         rows = self._db.execute(

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from articleqa.answering import Answer
-from articleqa.errors import ArticleQAError
+from articleqa.coverage import Take
+from articleqa.errors import ArticleNotFoundError, ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex
 from articleqa.retrieval import Hit, hit_to_json
@@ -32,6 +33,10 @@ from articleqa.web.render import (
 )
 from articleqa.web.uploads import MAX_FILE_BYTES, render_upload_report, stage_uploads
 
+#: Other outlets' takes shown under the sources of a reply.
+TAKES_SHOWN = 4
+#: The reader's day, as the browser knows it (YYYY-MM-DD, local time).
+READER_DAY_JS = "() => new Date().toLocaleDateString('en-CA')"
 #: The example question the empty chat suggests.
 EXAMPLE_QUESTION = "What did Hammouchi say about cybercrime?"
 
@@ -50,6 +55,8 @@ CSS = """
 .aq-passage { white-space: pre-wrap; line-height: 1.45; }
 .aq-passage mark { background: #fde68a; color: inherit; padding: 0 1px; }
 .aq-related { margin-top: 12px; }
+.aq-takes { margin-top: 12px; }
+.aq-takes summary { font-weight: 600; }
 .aq-status { font-size: 0.88em; display: grid; grid-template-columns: max-content 1fr;
   gap: 2px 10px; }
 .aq-status .aq-key { font-weight: 600; }
@@ -108,16 +115,27 @@ class PageActions:
     def info(self) -> dict[str, Any]:
         return self.index.info()
 
-    def search(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
-        return self.index.search([question], k, filters=filters)[0]
+    def search(self, question: str, k: int = 5, filters: Filters | None = None,
+               as_of: str | None = None) -> list[Hit]:
+        return self.index.search([question], k, filters=filters, as_of=as_of or None)[0]
 
     def ask_stream(self, question: str, history: Sequence[Mapping[str, object]] | None = None,
-                   filters: Filters | None = None) -> Iterator[Answer]:
-        return self.index.ask_stream(question, history, filters=filters)
+                   filters: Filters | None = None, as_of: str | None = None
+                   ) -> Iterator[Answer]:
+        return self.index.ask_stream(question, history, filters=filters, as_of=as_of or None)
 
     def ask(self, question: str, history: Sequence[Mapping[str, object]] | None = None,
-            filters: Filters | None = None) -> Answer:
-        return self.index.ask(question, history, filters=filters)
+            filters: Filters | None = None, as_of: str | None = None) -> Answer:
+        return self.index.ask(question, history, filters=filters, as_of=as_of or None)
+
+    def takes(self, answer: Answer, k: int = TAKES_SHOWN) -> list[Take]:
+        """Other outlets' takes on the article the answer cites first (none without one)."""
+        if not answer.citations:
+            return []
+        try:
+            return self.index.coverage(answer.citations[0].hit.article.id, k)
+        except ArticleNotFoundError:  # removed since the answer was made
+            return []
 
     def upload(self, uploads: Sequence[tuple[str | Path, str]], *, source: str | None = None,
                country: str | None = None) -> str:
@@ -156,7 +174,7 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
     sources, countries = filter_choices(info)
 
     def chat(question: str, turns: list[dict[str, str]], source: str, country: str,
-             since: str | None, until: str | None):
+             since: str | None, until: str | None, today: str | None = None):
         question = (question or "").strip()
         if not question:
             gr.Warning("Type a question first.")
@@ -175,7 +193,7 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
         yield shown, turns, render_sources(None, searching=True), ""
         answer = None
         try:
-            for answer in actions.ask_stream(question, history, filters):
+            for answer in actions.ask_stream(question, history, filters, today):
                 shown[-1] = {"role": "assistant", "content": render_reply(answer, turn)}
                 yield shown, turns, gr.skip(), ""
         except (ArticleQAError, ValueError) as error:
@@ -186,7 +204,8 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
         assert answer is not None  # ask_stream always yields the complete answer last
         turns = [*turns, {"question": question, "text": answer.text,
                           "shown": render_reply(answer, turn), "answer": answer}]
-        yield _chat_display(turns), turns, render_sources(answer, turn), ""
+        yield (_chat_display(turns), turns,
+               render_sources(answer, turn, takes=actions.takes(answer)), "")
 
     def clear():
         return [], [], render_sources(None), ""
@@ -219,21 +238,25 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
         )
 
     def api_ask(question: str, source: str = "", country: str = "", since: str = "",
-                until: str = "") -> str:
+                until: str = "", as_of: str = "") -> str:
         """Answers a question from the articles: the reply with [n] markers, then its sources
-        (headline, outlet, country, date, address and the quoted words)."""
+        (headline, outlet, country, date, address and the quoted words). ``as_of`` is the
+        reader's day (YYYY-MM-DD; the server's today when blank): "this week" counts from
+        it."""
         try:
-            answer = actions.ask(question, None, make_filters(source, country, since, until))
+            answer = actions.ask(question, None, make_filters(source, country, since, until),
+                                 as_of)
         except (ArticleQAError, ValueError) as error:
             raise gr.Error(str(error)) from None
         return reply_as_text(answer)
 
     def api_search(question: str, k: int = 5, source: str = "", country: str = "",
-                   since: str = "", until: str = "") -> list[dict]:
+                   since: str = "", until: str = "", as_of: str = "") -> list[dict]:
         """The k passages that best match the question, best first, as records (the shape
-        of ``articleqa search --json``)."""
+        of ``articleqa search --json``); ``as_of`` as for ``/ask``."""
         try:
-            hits = actions.search(question, k, make_filters(source, country, since, until))
+            hits = actions.search(question, k, make_filters(source, country, since, until),
+                                  as_of)
         except (ArticleQAError, ValueError) as error:
             raise gr.Error(str(error)) from None
         return [hit_to_json(hit) for hit in hits]
@@ -287,9 +310,10 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
                 gr.Markdown("### Sources")
                 sources_panel = gr.HTML(render_sources(None), elem_id="aq-sources")
         turns = gr.State([])
+        reader_day = gr.Textbox(visible=False, elem_id="aq-today")
 
         chat_inputs = [question, turns, source_filter, country_filter, since_filter,
-                       until_filter]
+                       until_filter, reader_day]
         chat_outputs = [chatbot, turns, sources_panel, question]
         for trigger in (send.click, question.submit):
             trigger(chat, chat_inputs, chat_outputs, api_visibility="private",
@@ -301,6 +325,8 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
                   concurrency_limit=1, show_progress_on=files)
         page.load(refresh, [source_filter, country_filter], refreshed,
                   api_visibility="private", show_progress="hidden")
+        page.load(None, None, reader_day, js=READER_DAY_JS, api_visibility="private",
+                  show_progress="hidden")
         gr.api(api_ask, api_name="ask", concurrency_limit=8)
         gr.api(api_search, api_name="search", concurrency_limit=8)
     page.articleqa_actions = actions  # for tests and for closing the upload handle

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from articleqa.answering import MARKER, Answer, Citation
+from articleqa.coverage import Take
+from articleqa.readers.article import Article
 from articleqa.retrieval import Hit
 
 # -- the chat reply ---------------------------------------------------------------------------
@@ -40,11 +42,17 @@ def render_reply(answer: Answer, turn: int = 0) -> str:
     kept as Markdown; everything else is text.
     """
     citations = {c.number: c for c in answer.citations}
-    lines = []
+    lines = [f"*{escape_markdown(when)}*\n" for when in [window_note(answer)] if when]
     for line in answer.text.split("\n"):
         head = _LINE_PREFIX.match(line)[0]  # the pattern matches at least the empty string
         lines.append(head + _escape_with_markers(line[len(head):], citations, turn))
     return "\n".join(lines)
+
+
+def window_note(answer: Answer) -> str | None:
+    """"Searched articles from 17–23 November 2025 (2 undated articles left out)", for an
+    answer whose question set a date window; None otherwise."""
+    return answer.window.describe(answer.undated_skipped) if answer.window else None
 
 
 def escape_markdown(text: str) -> str:
@@ -85,6 +93,8 @@ def render_question(question: str) -> str:
 def reply_as_text(answer: Answer) -> str:
     """The reply and its sources as plain text, for scripts (the ``/ask`` endpoint)."""
     lines = [answer.text]
+    if window_note(answer):
+        lines += ["", f"{window_note(answer)}."]
     if answer.notice:
         lines += ["", f"Note: {answer.notice}"]
     if answer.citations:
@@ -128,16 +138,20 @@ def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-def render_sources(answer: Answer | None, turn: int = 0, *, searching: bool = False) -> str:
+def render_sources(answer: Answer | None, turn: int = 0, *, searching: bool = False,
+                   takes: Sequence[Take] = ()) -> str:
     """The sources panel for a reply: each cited passage with its headline (a link when the
     article has a web address), outlet, country, date and score, the quoted words marked in
-    it; then the other passages retrieved. All article text is escaped."""
+    it; then "Other outlets' takes" on the first cited article (``takes``; those the reply
+    cites too are marked); then the other passages retrieved. All article text is escaped."""
     if answer is None:
         text = ("Searching the articles…" if searching else "Ask a question: the passages each "
                 "reply quotes appear here, the quoted words marked.")
         return f'<div class="aq-sources"><p class="aq-sources-head">{text}</p></div>'
 
     head = []
+    if window_note(answer):
+        head.append(html.escape(f"{window_note(answer)}."))
     if answer.resolved_question and answer.resolved_question != answer.question:
         head.append(f"Searched for: <q>{html.escape(answer.resolved_question)}</q>")
     if answer.notice:
@@ -150,6 +164,8 @@ def render_sources(answer: Answer | None, turn: int = 0, *, searching: bool = Fa
         cited.setdefault(citation.hit.chunk_id, []).append(citation)
     for citations in cited.values():
         parts.append(_source_card(citations, turn))
+    if answer.citations and takes:
+        parts.append(_takes_section(answer.citations[0].hit.article, takes, answer.citations))
     others = [hit for hit in answer.hits if hit.chunk_id not in cited]
     if others:
         label = ("Passages retrieved (they do not answer the question)" if not answer.answered
@@ -180,6 +196,25 @@ def _source_card(citations: list[Citation], turn: int) -> str:
             f'<div class="aq-passage">{highlight(body[start:end], spans)}</div></div>')
 
 
+def _takes_section(article: Article, takes: Sequence[Take],
+                   citations: Sequence[Citation]) -> str:
+    """"Other outlets' takes" on ``article``: each take's headline, outlet, country, date and
+    same-event similarity, and the reply's markers that cite it."""
+    cards = []
+    for take in takes:
+        values = [take.outlet or "unknown outlet", take.country, _day(take.published)]
+        cited = "".join(f"[{c.number}]" for c in citations if c.hit.article.id == take.article.id)
+        meta = " · ".join([*(html.escape(v) for v in values if v),
+                           f"similarity {take.similarity:.2f}",
+                           *([f"cited {cited}"] if cited else [])])
+        cards.append(f'<div class="aq-source aq-take"><div class="aq-source-title">'
+                     f'{_article_headline(take.article)}</div>'
+                     f'<div class="aq-meta">{meta}</div></div>')
+    return (f'<details class="aq-takes" open><summary>Other outlets\' takes on '
+            f'“{html.escape(article.title)}” ({len(takes)})</summary>{"".join(cards)}'
+            f"</details>")
+
+
 def _hit_card(hit: Hit) -> str:
     return (f'<div class="aq-source"><div class="aq-source-title">{_headline(hit)}</div>'
             f'<div class="aq-meta">{_meta(hit)}</div>'
@@ -187,8 +222,12 @@ def _hit_card(hit: Hit) -> str:
 
 
 def _headline(hit: Hit) -> str:
-    title = html.escape(hit.article.title)
-    url = hit.article.url
+    return _article_headline(hit.article)
+
+
+def _article_headline(article: Article) -> str:
+    title = html.escape(article.title)
+    url = article.url
     if _web_url(url):
         return (f'<a href="{html.escape(url, quote=True)}" target="_blank" '
                 f'rel="noopener noreferrer nofollow">{title}</a>')
