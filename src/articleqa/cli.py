@@ -7,6 +7,7 @@ import contextlib
 import importlib.util
 import itertools
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,7 @@ from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
 from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
+from articleqa.readers.decoding import DEFAULT_MAX_FILE_BYTES
 from articleqa.retrieval import Hit, hit_to_json
 
 _QUERY_FILE_BATCH = 1024
@@ -42,10 +44,11 @@ def _ingest(args: argparse.Namespace) -> int:
     with ArticleIndex.open(args.index, model=args.model, max_tokens=args.max_tokens,
                            overlap_tokens=args.overlap_tokens) as index:
         report = index.ingest(args.paths, source=args.source, country=args.country,
-                              progress=None if not args.quiet else False)
+                              progress=None if not args.quiet else False,
+                              max_file_bytes=args.max_file_size)
     if args.json:
         print(json.dumps(report.__dict__))
-    elif not args.quiet or report.failed:
+    elif not args.quiet or report.failed or report.warnings:
         _print_report(report, sys.stderr if args.quiet else sys.stdout)
     return 1 if report.failed else 0
 
@@ -54,6 +57,18 @@ def _print_report(report: IngestReport, out: TextIO) -> None:
     print(report.summary(), file=out)
     for path, reason in report.failed:
         print(f"  failed: {path}: {reason}", file=out)
+    for path, message in report.warnings:
+        print(f"  warning: {path}: {message}", file=out)
+
+
+def _size(text: str) -> int:
+    """A size in bytes from "64MB", "500k", "2 GiB" or "1048576" (k, M, G are powers of
+    1024)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", text, re.IGNORECASE)
+    if match is None or float(match[1]) * 1024 ** " kmg".index(match[2].lower() or " ") < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size; write it like 64MB, 500k or 1048576 (bytes)")
+    return int(float(match[1]) * 1024 ** " kmg".index(match[2].lower() or " "))
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -271,6 +286,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--overlap-tokens", type=int, default=DEFAULT_OVERLAP_TOKENS,
                         help="tokens of whole sentences a passage repeats from the one before, "
                         "for a new index (default: %(default)s)")
+    ingest.add_argument("--max-file-size", type=_size, default=DEFAULT_MAX_FILE_BYTES,
+                        metavar="SIZE", help="refuse article files larger than this, e.g. "
+                        "500MB (default: 64MB; k, M, G count in 1024s)")
     ingest.add_argument("--quiet", "-q", action="store_true",
                         help="no progress bar; print only failures")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -28,6 +28,7 @@ from articleqa.filters import Filters, parse_filters
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_config_from_env
 from articleqa.readers import Article, iter_article_files, read_articles
+from articleqa.readers.decoding import DEFAULT_MAX_FILE_BYTES
 from articleqa.retrieval import DEFAULT_MODE, DEFAULT_PER_ARTICLE, Hit
 from articleqa.store import IndexStore, Manifest
 
@@ -58,28 +59,38 @@ class IngestReport:
     Attributes:
         added: Ids of the articles newly stored.
         unchanged: Ids of the articles that were already stored (nothing embedded for them).
+        updated: Ids of stored articles given fields they lacked (outlet, country, date,
+            address: from ``source=``/``country=`` or the file), without embedding again.
         removed: Ids of the articles removed because their file changed or no longer holds them.
         duplicates: ``(path, article_id)`` of articles read twice in this ingest (stored once).
         failed: ``(path, reason)`` of files or records that could not be read.
+        warnings: ``(path, message)`` of what was stored with a loss (an unreadable date: the
+            article is stored undated).
         passages: Passages embedded.
         seconds: Wall time of the ingest.
     """
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     passages: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
         parts = [f"{len(self.added)} added", f"{len(self.unchanged)} unchanged"]
+        if self.updated:
+            parts.append(f"{len(self.updated)} updated")
         if self.removed:
             parts.append(f"{len(self.removed)} removed")
         if self.duplicates:
             parts.append(f"{len(self.duplicates)} duplicates")
         parts.append(f"{len(self.failed)} failed")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warning" + "s" * (len(self.warnings) != 1))
         passages = "1 passage" if self.passages == 1 else f"{self.passages} passages"
         return f"{', '.join(parts)}; {passages} embedded in {self.seconds:.1f}s"
 
@@ -204,14 +215,17 @@ class ArticleIndex:
         country: str | None = None,
         today: dt.date | None = None,
         progress: bool | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> IngestReport:
         """Reads article files and folders (recursively) and adds what is new or changed.
 
-        Articles already stored are not embedded again. When a file that was ingested before
-        now holds other articles (it was edited), the articles it no longer holds are removed
-        unless another file still holds them; a file with a record that cannot be read removes
-        nothing until it reads cleanly. Files that cannot be read are reported in ``failed`` and
-        the others are still added.
+        Articles already stored are not embedded again, but get the outlet, country, date and
+        address they lack from ``source``, ``country`` or the file (``report.updated``). When a
+        file that was ingested before now holds other articles (it was edited), the articles it
+        no longer holds are removed unless another file still holds them; a file with a record
+        that cannot be read removes nothing until it reads cleanly. Files that cannot be read (whatever the reason) are
+        reported in ``failed`` and the others are still added; only regular files are read,
+        each of at most ``max_file_bytes``.
 
         Args:
             paths: Files and folders.
@@ -219,11 +233,20 @@ class ArticleIndex:
             country: Country for articles whose file does not name one.
             today: The day of ingestion, used to place year-less dates; today by default.
             progress: Show a progress bar; by default only when stderr is a terminal.
+            max_file_bytes: The largest file read (64 MiB by default); a larger one fails
+                with a message.
 
         Returns:
-            What was added, unchanged, removed and failed.
+            What was added, unchanged, updated, removed and failed, and the warnings.
+
+        Raises:
+            ValueError: If ``max_file_bytes`` is not a whole number of bytes, 1 or more.
         """
         started = time.perf_counter()
+        if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, int) \
+                or max_file_bytes < 1:
+            raise ValueError(f"max_file_bytes={max_file_bytes!r} must be a whole number of "
+                             "bytes, 1 or more")
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         report = IngestReport()
@@ -241,14 +264,14 @@ class ArticleIndex:
                     report.failed.append((str(path), problem))
                     continue
                 failures = len(report.failed)
-                articles = self._read(path, today, report)
+                articles = self._read(path, today, max_file_bytes, report)
                 if articles is None:
                     continue
                 file = str(path.resolve())  # one key per file, however it was spelled
                 if len(report.failed) == failures:  # a file with bad records drops nothing
                     read_ok[file] = {a.id for a in articles}
                 known = self._store.known_article_ids(a.id for a in articles)
-                links = []
+                links, fills = [], []
                 for article in articles:
                     if article.id in seen:
                         report.duplicates.append((article.path or str(path), article.id))
@@ -256,6 +279,7 @@ class ArticleIndex:
                     elif article.id in known:
                         report.unchanged.append(article.id)
                         links.append((file, article.id))
+                        fills.append(_fill(article, source=source, country=country))
                     else:
                         filled = _fill(article, source=source, country=country)
                         chunks = self._chunk(filled)
@@ -263,6 +287,8 @@ class ArticleIndex:
                     seen.add(article.id)
                 if links:
                     self._store.link_files(links)
+                if fills:
+                    report.updated.extend(self._store.fill_missing(fills))
                 if sum(len(chunks) for _, chunks, _ in pending) >= COMMIT_PASSAGES:
                     self._commit(pending, report)
                     bar.set_postfix(passages=report.passages)
@@ -298,17 +324,25 @@ class ArticleIndex:
         overlap = min(manifest.overlap_tokens, budget // 2 - 1)
         return chunk_article(article, self.encoder.count_tokens, budget, max(0, overlap))
 
-    def _read(self, path: Path, today: dt.date | None, report: IngestReport
+    def _read(self, path: Path, today: dt.date | None, max_bytes: int, report: IngestReport
               ) -> list[Article] | None:
+        warnings: list[tuple[str, str]] = []
         try:
-            articles, errors = read_articles(path, today=today)
+            articles, errors = read_articles(path, today=today, max_bytes=max_bytes,
+                                             warnings=warnings)
         except ArticleReadError as error:
             report.failed.append((error.path, error.reason))
             return None
         except OSError as error:
             report.failed.append((str(path), f"cannot read the file: {error.strerror or error}"))
             return None
+        except Exception as error:  # noqa: BLE001 - RecursionError, MemoryError, a bug
+            # A reader's bug or an input no reader foresaw must cost only this file.
+            report.failed.append((str(path), f"cannot read the file ({type(error).__name__}: "
+                                              f"{str(error)[:200] or 'no details'})"))
+            return None
         report.failed.extend((e.path, e.reason) for e in errors)
+        report.warnings.extend(warnings)
         return articles
 
     def _commit(self, pending: list[tuple[Article, list[Chunk], str]],

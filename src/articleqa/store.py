@@ -529,6 +529,30 @@ class IndexStore:
             )
 
     @_locked
+    def fill_missing(self, articles: Sequence[Article]) -> list[str]:
+        """Gives stored articles the outlet, country, date and address they lack, from these
+        (same id) articles; fields already set are kept. Nothing is embedded again: what is
+        embedded is the headline and passage only.
+
+        Returns:
+            The ids of the articles that gained a field.
+        """
+        updated = []
+        with self._transaction():
+            for article in articles:
+                values = {"source": article.source, "country": article.country, "url": article.url,
+                          "published": article.published.isoformat() if article.published
+                          else None}
+                sets = [f"{column} = coalesce({column}, ?)" for column in values]
+                missing = " OR ".join(f"({column} IS NULL AND ? IS NOT NULL)" for column in values)
+                cursor = self._db.execute(
+                    f"UPDATE articles SET {', '.join(sets)} WHERE id = ? AND ({missing})",
+                    (*values.values(), article.id, *values.values()))
+                if cursor.rowcount:
+                    updated.append(article.id)
+        return updated
+
+    @_locked
     def unlink_file(self, path: str, keep: set[str]) -> list[str]:
         """Forgets the articles ``path`` no longer holds; removes those no file holds.
 

@@ -55,6 +55,7 @@ CSS = """
 .aq-status .aq-key { font-weight: 600; }
 .aq-upload ul { margin: 4px 0; }
 .aq-refused { color: #b91c1c; }
+.aq-warned { color: #92400e; }
 a.aq-cite { text-decoration: none; font-weight: 600; }
 """
 
@@ -200,7 +201,7 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
             report = actions.upload([(path, Path(path).name) for path in files],
                                     source=(source or "").strip(),
                                     country=(country or "").strip())
-        except (ArticleQAError, OSError) as error:
+        except (ArticleQAError, OSError, ValueError) as error:
             report = (f'<p class="aq-refused">Could not add the files: '
                       f"{html.escape(str(error))}</p>")
         return (report, None, *refresh(chosen_source, chosen_country))

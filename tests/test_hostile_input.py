@@ -1,0 +1,202 @@
+"""Hostile and real-world input: feed dates, metadata for known articles, special and huge
+files, files that break a reader, text that is not valid Unicode. Fake encoder only."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from articleqa import ArticleIndex
+from articleqa.embedding import HashEncoder
+from articleqa.web import PageActions
+from tests.conftest import run_cli
+
+HARBOUR = "Harbour festival draws crowds\n\nFishermen decorated their trawlers with lanterns.\n"
+ORCHARD = "Orchard growers expect a small harvest\n\nA late frost damaged the blossom.\n"
+
+
+def open_index(folder: Path) -> ArticleIndex:
+    return ArticleIndex.open(folder, encoder=HashEncoder(), llm=None)
+
+
+def feed(folder: Path, dates: list[str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "feed.jsonl"
+    path.write_text("\n".join(json.dumps({"title": f"Story {n}", "text": f"Story number {n}.",
+                                          "published": date})
+                              for n, date in enumerate(dates)) + "\n", encoding="utf-8")
+    return path
+
+
+# -- 1. dates ------------------------------------------------------------------------------------
+
+
+def test_feed_dates_are_read_and_an_unreadable_one_costs_only_the_date(tmp_path: Path) -> None:
+    path = feed(tmp_path / "in", ["2023/01/24", "Tue, 24 Jan 2023 10:00:00 GMT",
+                                  "January 24, 2023", "2023-01-24T23:30:00-05:00",
+                                  "sometime last spring"])
+    with open_index(tmp_path / "ix") as index:
+        report = index.ingest([path], progress=False)
+        assert len(report.added) == 5 and report.failed == []
+        dates = {index.article(i).title: index.article(i).published for i in report.added}
+    assert {str(d) for t, d in dates.items() if t != "Story 4"} == {"2023-01-24"}
+    assert dates["Story 4"] is None
+    [(where, message)] = report.warnings
+    assert where == f"{path}#5" and "sometime last spring" in message
+    assert "1 warning" in report.summary()
+
+
+def test_cli_prints_the_date_warning(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("articleqa.index.load_encoder", lambda name: HashEncoder())
+    path = feed(tmp_path / "in", ["2023-01-24", "not a date"])
+    code, out, _ = run_cli(capsys, "ingest", "--index", tmp_path / "ix", path)
+    assert code == 0
+    assert "2 added" in out and f"warning: {path}#2: record 2 has an unreadable date" in out
+
+
+def test_an_upload_shows_the_date_warning(tmp_path: Path) -> None:
+    path = feed(tmp_path / "in", ["yesterday-ish"])
+    with open_index(tmp_path / "ix") as index, open_index(tmp_path / "ix") as writer:
+        html = PageActions(index, writer).upload([(path, "news.jsonl")])
+    assert "1 added" in html and "Added with warnings (1)" in html
+    assert "<b>news.jsonl#1</b>" in html and "yesterday-ish" in html
+
+
+# -- 2. metadata for known articles ----------------------------------------------------------------
+
+
+def test_source_and_country_fill_what_stored_articles_lack(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    (folder / "orchard.txt").write_text(ORCHARD, encoding="utf-8")
+    with open_index(tmp_path / "ix") as index:
+        index.ingest([folder / "harbour.txt"], source="Islay Courier", progress=False)
+        index.ingest([folder / "orchard.txt"], progress=False)
+        report = index.ingest([folder], source="BBC News", country="United Kingdom",
+                              progress=False)
+        assert report.added == [] and len(report.unchanged) == 2 and len(report.updated) == 2
+        assert "2 updated" in report.summary() and report.passages == 0
+        by_title = {index.article(i).title: index.article(i) for i in report.unchanged}
+        harbour = by_title["Harbour festival draws crowds"]
+        orchard = by_title["Orchard growers expect a small harvest"]
+        assert (harbour.source, harbour.country) == ("Islay Courier", "United Kingdom")
+        assert (orchard.source, orchard.country) == ("BBC News", "United Kingdom")
+        hits = index.search(["frost blossom"], k=2, filters={"country": "United Kingdom"})[0]
+        assert {h.article.title for h in hits} == set(by_title)
+        again = index.ingest([folder], source="Other", country="Elsewhere", progress=False)
+        assert again.updated == [] and "updated" not in again.summary()
+
+
+def test_a_fixed_date_dates_a_stored_article(tmp_path: Path) -> None:
+    path = feed(tmp_path / "in", ["not a date"])
+    with open_index(tmp_path / "ix") as index:
+        [article_id] = index.ingest([path], progress=False).added
+        feed(tmp_path / "in", ["2024-05-17"])
+        report = index.ingest([path], progress=False)
+        assert report.updated == [article_id] and report.warnings == []
+        assert str(index.article(article_id).published) == "2024-05-17"
+
+
+# -- 3. special and huge files -------------------------------------------------------------------
+
+
+def test_special_files_are_refused_without_blocking(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(folder / "sock.txt"))
+        result = {}
+
+        def run() -> None:
+            with open_index(tmp_path / "ix") as index:
+                result["report"] = index.ingest([folder, folder / "pipe.txt"], progress=False)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(timeout=60)
+        assert not worker.is_alive(), "ingest hangs on a FIFO"
+    report = result["report"]
+    assert len(report.added) == 1
+    reasons = [Path(path).name + ": " + reason for path, reason in report.failed]
+    assert len(report.failed) == 4
+    assert sum("is a FIFO (named pipe), not a regular file" in r for r in reasons) == 2
+    assert any(r.startswith("zero.txt: is a character device") for r in reasons)
+    assert any(r.startswith("sock.txt: is a socket") for r in reasons)
+
+
+def test_a_file_over_the_size_limit_fails_with_how_to_raise_it(tmp_path: Path, capsys,
+                                                               monkeypatch) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("Big headline\n\n" + "A sentence of the body. " * 100, encoding="utf-8")
+    with open_index(tmp_path / "ix") as index:
+        report = index.ingest([big], max_file_bytes=1000, progress=False)
+        assert report.added == []
+        [(path, reason)] = report.failed
+        assert path == str(big) and "larger than the limit of 1000 bytes" in reason
+        assert "--max-file-size" in reason
+        assert len(index.ingest([big], max_file_bytes=10_000, progress=False).added) == 1
+        with pytest.raises(ValueError, match="max_file_bytes"):
+            index.ingest([big], max_file_bytes=0)
+    monkeypatch.setattr("articleqa.index.load_encoder", lambda name: HashEncoder())
+    code, _, err = run_cli(capsys, "ingest", "-q", "--index", tmp_path / "ix2",
+                           "--max-file-size", "1k", big)
+    assert code == 1 and "larger than the limit of 1 KiB" in err
+    code, out, _ = run_cli(capsys, "ingest", "--index", tmp_path / "ix2", "--max-file-size",
+                           "1MB", big)
+    assert code == 0 and "1 added" in out
+    with pytest.raises(SystemExit):
+        run_cli(capsys, "ingest", "--index", tmp_path / "ix2", "--max-file-size", "lots", big)
+    assert "is not a size" in capsys.readouterr().err
+
+
+# -- 4. one bad file is that file's failure ------------------------------------------------------
+
+
+def test_deeply_nested_json_fails_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a-harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    (folder / "deep.jsonl").write_text(json.dumps({"title": "Fine", "text": "Fine text."})
+                                       + "\n" + "[" * 100_000 + "\n", encoding="utf-8")
+    (folder / "z-orchard.txt").write_text(ORCHARD, encoding="utf-8")
+    with open_index(tmp_path / "ix") as index:
+        report = index.ingest([folder], progress=False)
+    assert len(report.added) == 3
+    failed = dict(report.failed)
+    assert "nested too deeply" in failed[str(folder / "deep.json")]
+    assert "nested too deeply" in failed[f"{folder / 'deep.jsonl'}#2"]
+
+
+def test_any_exception_in_a_reader_fails_that_file_only(tmp_path: Path, monkeypatch) -> None:
+    import articleqa.index as index_module
+
+    real = index_module.read_articles
+
+    def flaky(path, **options):
+        if path.read_text(encoding="utf-8") == HARBOUR:
+            raise MemoryError("no room")
+        return real(path, **options)
+
+    monkeypatch.setattr(index_module, "read_articles", flaky)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bad.txt").write_text(HARBOUR, encoding="utf-8")
+    (folder / "good.txt").write_text(ORCHARD, encoding="utf-8")
+    with open_index(tmp_path / "ix") as index, open_index(tmp_path / "ix") as writer:
+        report = index.ingest([folder], progress=False)
+        assert len(report.added) == 1
+        assert report.failed == [(str(folder / "bad.txt"),
+                                  "cannot read the file (MemoryError: no room)")]
+        assert index.search(["frost"], k=1)[0]
+        html = PageActions(index, writer).upload([(folder / "bad.txt", "bad.txt")])
+    assert "<b>bad.txt</b>: cannot read the file (MemoryError: no room)" in html
