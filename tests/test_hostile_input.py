@@ -33,7 +33,7 @@ def feed(folder: Path, dates: list[str]) -> Path:
     return path
 
 
-# -- 1. dates ------------------------------------------------------------------------------------
+# -- 1. dates --------------------------------------------------------------------------------------
 
 
 def test_feed_dates_are_read_and_an_unreadable_one_costs_only_the_date(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_a_fixed_date_dates_a_stored_article(tmp_path: Path) -> None:
         assert str(index.article(article_id).published) == "2024-05-17"
 
 
-# -- 3. special and huge files -------------------------------------------------------------------
+# -- 3. special and huge files ---------------------------------------------------------------------
 
 
 def test_special_files_are_refused_without_blocking(tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_a_file_over_the_size_limit_fails_with_how_to_raise_it(tmp_path: Path, c
     assert "is not a size" in capsys.readouterr().err
 
 
-# -- 4. one bad file is that file's failure ------------------------------------------------------
+# -- 4. one bad file is that file's failure --------------------------------------------------------
 
 
 def test_deeply_nested_json_fails_alone(tmp_path: Path) -> None:
@@ -200,3 +200,119 @@ def test_any_exception_in_a_reader_fails_that_file_only(tmp_path: Path, monkeypa
         assert index.search(["frost"], k=1)[0]
         html = PageActions(index, writer).upload([(folder / "bad.txt", "bad.txt")])
     assert "<b>bad.txt</b>: cannot read the file (MemoryError: no room)" in html
+
+
+# -- 5. text that is not valid Unicode -------------------------------------------------------------
+
+
+@pytest.fixture
+def small(tmp_path: Path, monkeypatch) -> Path:
+    """An index of two articles; the CLI opens it with the fake encoder."""
+    monkeypatch.setattr("articleqa.index.load_encoder", lambda name: HashEncoder())
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    (folder / "orchard.txt").write_text(ORCHARD, encoding="utf-8")
+    with open_index(tmp_path / "ix") as index:
+        index.ingest([folder], progress=False)
+    return tmp_path / "ix"
+
+
+@pytest.mark.parametrize("question", ["\ud800 harbour?", "caf\udce9 harbour?"])
+def test_questions_that_are_not_unicode_get_a_clear_error(small: Path, capsys,
+                                                          question: str) -> None:
+    with open_index(small) as index:
+        for call in (lambda: index.search([question]), lambda: index.ask(question),
+                     lambda: next(index.ask_stream(question)),
+                     lambda: index.search(["harbour"], filters={"source": question})):
+            with pytest.raises(ValueError, match="is not valid Unicode text: character"):
+                call()
+    for command in ("search", "ask"):
+        code, out, err = run_cli(capsys, command, "--index", small, question)
+        assert code == 1 and out == ""
+        assert err.startswith("articleqa: error: ")
+        assert "question 1 is not valid Unicode text" in err or "the question is not" in err
+        assert len(err.splitlines()) == 1
+
+
+def test_the_http_api_reports_a_question_that_is_not_unicode(small: Path) -> None:
+    import httpx
+
+    from articleqa.web import build_app, serve
+    from tests.conftest import free_port
+
+    with open_index(small) as index:
+        page = build_app(index)
+        port = free_port()
+        serve(page, port=port, block=False, quiet=True)
+        try:
+            url = f"http://127.0.0.1:{port}/gradio_api/call/ask"
+            body = b'{"data": ["\\ud800 harbour?", "", "", "", ""]}'  # a JSON escape
+            event = httpx.post(url, content=body, headers={"content-type": "application/json"},
+                               timeout=30).json()["event_id"]
+            result = httpx.get(f"{url}/{event}", timeout=30).text
+        finally:
+            page.close()
+            page.articleqa_actions.close()
+    assert "event: error" in result and '"error": null' not in result
+    assert "not valid Unicode text" in result
+
+
+# -- 10. messages that mislead ---------------------------------------------------------------------
+
+
+def test_a_queries_file_that_is_not_utf8_names_the_file_and_line(small: Path, tmp_path: Path,
+                                                                  capsys) -> None:
+    queries = tmp_path / "q.txt"
+    queries.write_bytes(b"harbour\n\nfrost\ncaf\xe9 prices\n")
+    code, out, err = run_cli(capsys, "search", "--index", small, "--queries", queries, "--json")
+    assert code == 1
+    assert f"--queries {queries}, line 4: byte 0xE9 at column 4 is not UTF-8" in err
+
+
+@pytest.mark.parametrize(("filters", "message"), [
+    ("source", "must be a mapping such as"),
+    ({"since": "2025-02-01", "until": "2025-01-01"}, "later than until=2025-01-01"),
+])
+def test_misleading_filters_are_refused_plainly(small: Path, filters, message: str) -> None:
+    with open_index(small) as index, pytest.raises(ValueError, match=message):
+        index.search(["harbour"], filters=filters)
+
+
+def test_an_ingest_of_missing_paths_only_makes_no_index(tmp_path: Path, capsys,
+                                                       monkeypatch) -> None:
+    monkeypatch.setattr("articleqa.index.load_encoder", lambda name: HashEncoder())
+    code, _, err = run_cli(capsys, "ingest", "--index", tmp_path / "ix", tmp_path / "nothing")
+    assert code == 1 and "no such file or folder" in err and "no index was made" in err
+    assert not (tmp_path / "ix").exists()
+
+
+def test_output_into_a_closed_pipe_ends_quietly(small: Path, monkeypatch, capsys) -> None:
+    from articleqa.cli import main
+
+    class ClosedPipe:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self) -> int:
+            return os.dup(2)
+
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["info", "--index", str(small)]) == 141
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda m: m.pop("model"), "lacks the key 'model'"),
+    (lambda m: m.update(dimension="384"), "'dimension' is '384', not int"),
+])
+def test_a_bad_manifest_names_what_is_wrong(small: Path, change, message: str) -> None:
+    from articleqa import IndexCorruptError
+
+    manifest = json.loads((small / "manifest.json").read_text())
+    change(manifest)
+    (small / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match=message):
+        open_index(small)

@@ -7,12 +7,13 @@ import contextlib
 import importlib.util
 import itertools
 import json
+import os
 import re
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from articleqa import evaluation
 from articleqa.answering import answer_to_json
@@ -38,9 +39,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("articleqa: interrupted; the index keeps what was committed", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`, which has read enough
+        with contextlib.suppress(OSError):  # no flush of the rest at exit: it would fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    if not any(os.path.lexists(path) for path in args.paths):
+        raise ValueError(f"no such file or folder: {', '.join(args.paths)}; nothing was "
+                         "ingested (and no index was made)")
     with ArticleIndex.open(args.index, model=args.model, max_tokens=args.max_tokens,
                            overlap_tokens=args.overlap_tokens) as index:
         report = index.ingest(args.paths, source=args.source, country=args.country,
@@ -80,7 +88,7 @@ def _search(args: argparse.Namespace) -> int:
         if handle is None:
             batches: Iterator[list[str]] = iter([[args.question]])
         else:
-            batches = _batched(_read_questions(handle), _QUERY_FILE_BATCH)
+            batches = _batched(_read_questions(handle, args.queries), _QUERY_FILE_BATCH)
         for questions in batches:
             for question, hits in zip(questions, index.search(questions, args.k,
                                                               filters=filters)):
@@ -93,17 +101,23 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_questions(source: str) -> TextIO:
+def _open_questions(source: str) -> BinaryIO:
     if source == "-":
-        return sys.stdin
+        return sys.stdin.buffer
     try:
-        return open(source, encoding="utf-8")
+        return open(source, "rb")
     except OSError as error:
         raise ValueError(f"cannot read --queries {source}: {error.strerror or error}") from None
 
 
-def _read_questions(handle: TextIO) -> Iterator[str]:
-    for line in handle:
+def _read_questions(handle: BinaryIO, name: str) -> Iterator[str]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"--queries {name}, line {number}: byte 0x{raw[error.start]:02X} at column "
+                f"{error.start + 1} is not UTF-8; save the file as UTF-8") from None
         if line.strip():
             yield line.strip()
 

@@ -223,9 +223,9 @@ class ArticleIndex:
         address they lack from ``source``, ``country`` or the file (``report.updated``). When a
         file that was ingested before now holds other articles (it was edited), the articles it
         no longer holds are removed unless another file still holds them; a file with a record
-        that cannot be read removes nothing until it reads cleanly. Files that cannot be read (whatever the reason) are
-        reported in ``failed`` and the others are still added; only regular files are read,
-        each of at most ``max_file_bytes``.
+        that cannot be read removes nothing until it reads cleanly. Files that cannot be read
+        (whatever the reason) are reported in ``failed`` and the others are still added; only
+        regular files are read, each of at most ``max_file_bytes``.
 
         Args:
             paths: Files and folders.

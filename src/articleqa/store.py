@@ -794,8 +794,21 @@ def read_manifest(folder: Path) -> Manifest:
                 f"articles again into an empty folder"
             )
         fields = Manifest.__dataclass_fields__.values()
+        missing = [f.name for f in fields
+                   if f.name not in data and f.default is dataclasses.MISSING]
+        if missing:
+            raise ValueError(f"it lacks the key{'s' * (len(missing) > 1)} "
+                             f"{', '.join(map(repr, missing))}")
+        for field in fields:
+            wanted = {"int": int, "str": str, "bool": bool}[str(field.type)]
+            value = data.get(field.name, field.default)
+            if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+                raise ValueError(f"{field.name!r} is {value!r}, not {field.type}")
+        if data["dimension"] < 1 or data["max_tokens"] < 1:
+            raise ValueError(f"'dimension' and 'max_tokens' must be 1 or more, not "
+                             f"{data['dimension']} and {data['max_tokens']}")
         return Manifest(**{field.name: data[field.name] for field in fields
-                           if field.name in data or field.default is dataclasses.MISSING})
+                           if field.name in data})
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         if isinstance(error, IndexMismatchError):
             raise

@@ -68,6 +68,18 @@ def clean_text(text: str) -> str:
     return _SURROGATES.sub("\ufffd", text)
 
 
+def check_unicode(text: str, which: str) -> None:
+    """Raises ValueError if ``text`` holds a lone surrogate: no valid Unicode, as bytes that are
+    not UTF-8 become when a command line is read with ``surrogateescape``, or a JSON
+    ``"\\ud800"`` escape. ``which`` names the text in the message ("the question")."""
+    bad = _SURROGATES.search(text)
+    if bad is not None:
+        raise ValueError(
+            f"{which} is not valid Unicode text: character {bad.start() + 1} is "
+            f"{ascii(bad.group())[1:-1]}, a lone surrogate (bytes that are not UTF-8?); type "
+            "it again, or save it as UTF-8")
+
+
 def bounded(text: str, limit: int) -> str:
     """``text`` if it has at most ``limit`` characters, else cut at a word and ended with "…"."""
     if len(text) <= limit:

@@ -17,7 +17,7 @@ from articleqa.answering import Answer
 from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex
-from articleqa.retrieval import Hit, hit_to_json
+from articleqa.retrieval import Hit, check_question, hit_to_json
 from articleqa.web.render import (
     date_span,
     escape_markdown,
@@ -164,6 +164,7 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
             yield _chat_display(turns), turns, gr.skip(), gr.skip()
             return
         try:
+            check_question(question)  # before it is shown: a stream cannot show what fails
             filters = make_filters(source, country, since, until)
         except ValueError as error:
             gr.Warning(str(error))
