@@ -11,6 +11,7 @@ from articleqa.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexReadOnlyError,
     LLMError,
     ModelLoadError,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexReadOnlyError",
     "IngestReport",
     "LLMError",
     "ModelLoadError",

@@ -169,6 +169,23 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    with ArticleIndex.open(args.index, create=False) as index:
+        problems = index.check()
+        counts = index.info()
+    if not problems:
+        print(f"{args.index}: sound ({counts['articles']} articles, {counts['passages']} "
+              f"passages in {counts['segments']} segment(s) checked)")
+        return 0
+    print(f"{args.index}: damaged", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    print(f"To repair: ingest the articles again into an empty folder (articleqa ingest --index "
+          f"NEW_FOLDER ARTICLES...), then use that folder instead of {args.index}",
+          file=sys.stderr)
+    return 1
+
+
 def _ask(args: argparse.Namespace) -> int:
     filters = _filters(args)
     with ArticleIndex.open(args.index, create=False) as index:
@@ -324,6 +341,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=6, help="passages to answer from (default: 6)")
     ask.add_argument("--json", action="store_true", help="the answer and citations as JSON")
     _add_filters(ask)
+
+    command("check", "check the whole index for damage: SQLite integrity, segment "
+            "checksums, vectors and BM25 rows against passages, article texts against their ids",
+            "articleqa check --index embeddings", _check)
 
     info = command("info", "show what the index holds", "articleqa info --json", _info)
     info.add_argument("--json", action="store_true", help="print as JSON")

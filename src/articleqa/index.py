@@ -474,6 +474,16 @@ class ArticleIndex:
             **facets,
         }
 
+    def check(self) -> list[str]:
+        """Checks the whole index (see :meth:`articleqa.store.IndexStore.check`): SQLite
+        integrity, segment checksums, vectors and BM25 rows against passages, orphans, and
+        every article's text against its id.
+
+        Returns:
+            What is wrong, one line each; empty when the index is sound.
+        """
+        return self._store.check()
+
     def article_paths(self, article_id: str) -> list[str]:
         """Every file the article was read from (the same article under several names)."""
         return self._store.files_of_article(article_id)

@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import fcntl
 import functools
+import hashlib
 import json
 import math
 import os
@@ -35,15 +36,22 @@ import faiss
 import numpy as np
 
 from articleqa.chunking import Chunk
-from articleqa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from articleqa.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexReadOnlyError,
+)
 from articleqa.filters import Filters
 from articleqa.lexical import fts_query, passage_for_embedding, terms
-from articleqa.readers.article import Article
+from articleqa.readers.article import Article, article_id
 
 FORMAT_NAME = "articleqa-index"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 RECORDS = "records.sqlite"
+#: SHA-256 and size of records.sqlite as the last writer left it (absent while one writes).
+RECORDS_DIGEST = "records.sqlite.sha256"
 SEGMENTS = "segments"
 #: Above this many segments, the smallest are merged after a write.
 MAX_SEGMENTS = 8
@@ -86,7 +94,8 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS segments (
     name TEXT PRIMARY KEY,
     vectors INTEGER NOT NULL,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    checksum TEXT
 );
 CREATE TABLE IF NOT EXISTS tombstones (
     vector_id INTEGER PRIMARY KEY,
@@ -130,14 +139,21 @@ class ChunkRecord:
     article: Article
 
 
+#: What to do about a damaged index, the end of every message that reports damage.
+REBUILD = "rebuild it by ingesting the articles again into an empty folder"
+
+
 def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
     """Runs the method under the store's lock: one thread at a time uses the SQLite connection
-    and the loaded FAISS state."""
+    and the loaded FAISS state. A damaged or read-only database becomes a one-line error."""
 
     @functools.wraps(method)
     def locked(self: IndexStore, *args: Any, **kwargs: Any) -> _T:
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as error:
+                raise self._database_error(error) from error
 
     return locked
 
@@ -149,11 +165,14 @@ class IndexStore:
     ingest holds it only while it writes a batch, not while the batch is embedded).
     """
 
-    def __init__(self, path: Path, manifest: Manifest) -> None:
+    def __init__(self, path: Path, manifest: Manifest, *, read_only: bool = False) -> None:
         self.path = path
         self.manifest = manifest
+        #: The folder cannot be written (read-only media): searches work, writes are refused.
+        self.read_only = read_only
         self._lock = threading.RLock()
-        self._db = _connect(path / RECORDS)
+        self._db = _connect(path / RECORDS, read_only=read_only)
+        self._checksums = True  # the segments table records checksums (see _migrate)
         self._segments: dict[str, faiss.Index] = {}
         self._tombstones = np.zeros(0, dtype=np.int64)
         self._live = 0  # vectors in the segments less the tombstones
@@ -183,35 +202,55 @@ class IndexStore:
                 f"{folder / RECORDS} is missing: the index is damaged; rebuild it by ingesting "
                 f"the articles again into an empty folder"
             )
+        read_only = not os.access(folder, os.W_OK) or not os.access(folder / RECORDS, os.W_OK)
         try:
-            store = cls(folder, manifest)
+            store = cls(folder, manifest, read_only=read_only)
         except sqlite3.DatabaseError as error:  # not an SQLite file at all
             raise IndexCorruptError(
-                f"{folder / RECORDS} is unreadable ({error}); the index is damaged: rebuild "
-                f"it by ingesting the articles again into an empty folder"
+                f"{folder / RECORDS} is unreadable ({error}); the index is damaged: {REBUILD}"
             ) from error
-        store._check_records()
+        try:
+            with store._lock:
+                try:
+                    store._check_records()
+                    store._migrate()
+                except sqlite3.DatabaseError as error:
+                    raise store._database_error(error) from error
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], manifest: Manifest) -> IndexStore:
-        """Creates an empty index in ``path`` (a new or empty folder).
+        """Creates an empty index in ``path`` (a new or empty folder), or opens the index that
+        another process created there meanwhile (creating holds the write lock).
 
         Raises:
             ValueError: If ``path`` is a file, or a folder that holds other files.
+            IndexReadOnlyError: If the folder cannot be written.
         """
         folder = Path(path)
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"{folder} is a file; give a folder for the index")
-        folder.mkdir(parents=True, exist_ok=True)
-        # What an interrupted create() leaves behind may be reused; anything else is not ours.
-        ours = {RECORDS, RECORDS + "-wal", RECORDS + "-shm", SEGMENTS, "write.lock"}
-        strangers = [p.name for p in folder.iterdir() if p.name not in ours | {".gitkeep"}]
-        if strangers:
-            raise ValueError(
-                f"{folder} is not empty and holds no articleqa index ({', '.join(strangers[:3])}"
-                f"{', ...' if len(strangers) > 3 else ''}); give an empty or new folder"
-            )
+        if folder.is_dir() and not (folder / MANIFEST).exists():
+            _refuse_strangers(folder)  # before the lock file is made in someone's folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = open(folder / "write.lock", "a+b")  # noqa: SIM115 - held through creation
+        except OSError as error:
+            raise IndexReadOnlyError(
+                f"cannot make an index in {folder}: {error.strerror or error}; give a folder "
+                "that can be written") from None
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # a second creator waits, then opens
+            if (folder / MANIFEST).exists():
+                return cls.open(folder)
+            return cls._create_locked(folder, manifest)
+
+    @classmethod
+    def _create_locked(cls, folder: Path, manifest: Manifest) -> IndexStore:
+        _refuse_strangers(folder)
         (folder / SEGMENTS).mkdir(exist_ok=True)
         stamped = Manifest(**{**manifest.__dict__, "created": _now()})
         store = cls(folder, stamped)
@@ -219,10 +258,10 @@ class IndexStore:
         _write_atomically(folder / MANIFEST, stamped.to_json().encode())
         return store
 
-    @_locked
     def close(self) -> None:
-        self._db.close()
-        self._segments.clear()
+        with self._lock:
+            self._db.close()
+            self._segments.clear()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -286,7 +325,18 @@ class IndexStore:
         row = self._db.execute(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
-        return _article_from_row(row) if row else None
+        return self._verified(row) if row else None
+
+    def _verified(self, row: Sequence) -> Article:
+        """The article of a row, its text checked against its id (a hash of headline and
+        body), so that damage never changes what an answer quotes."""
+        article = _sound_article(row)
+        if article is None:
+            raise IndexCorruptError(
+                f"{self.path / RECORDS} is damaged: the stored record of article {row[0]} no "
+                f"longer matches its id (a hash of its headline and body). `articleqa check "
+                f"--index {self.path}` lists all damage; {REBUILD}")
+        return article
 
     @_locked
     def records(self, vector_ids: Sequence[int]) -> dict[int, ChunkRecord]:
@@ -300,8 +350,10 @@ class IndexStore:
                 f" WHERE c.vector_id IN ({marks})",
                 batch,
             )
+            verified: dict[str, Article] = {}
             for vector_id, chunk_id, start, end, *article_row in rows:
-                article = _article_from_row(article_row)
+                article = verified.get(article_row[0]) or self._verified(article_row)
+                verified[article.id] = article
                 chunk = Chunk(chunk_id, article.id, article.body[start:end], start, end)
                 found[vector_id] = ChunkRecord(vector_id, chunk, article)
         return found
@@ -430,15 +482,16 @@ class IndexStore:
             if version == self._data_version:
                 return
             with self._transaction("DEFERRED"):  # segments and tombstones from one state
-                expected = dict(self._db.execute("SELECT name, vectors FROM segments"))
+                expected = {name: (vectors, checksum) for name, vectors, checksum
+                            in self._db.execute(self._segments_sql())}
                 tombstones = np.fromiter(
                     (r[0] for r in self._db.execute("SELECT vector_id FROM tombstones")),
                     dtype=np.int64,
                 )
             try:
                 self._segments = {name: self._segments.get(name)
-                                  or self._load_segment(name, vectors)
-                                  for name, vectors in expected.items()}
+                                  or self._load_segment(name, *recorded)
+                                  for name, recorded in expected.items()}
             except _SegmentGone:
                 if self._db.execute("PRAGMA data_version").fetchone()[0] != version:
                     continue  # a writer merged segments meanwhile: read the new list
@@ -450,17 +503,98 @@ class IndexStore:
             return
         raise IndexCorruptError(f"{self.path} keeps changing under this reader; try again")
 
+    @_locked
+    def check(self) -> list[str]:
+        """Checks everything that can be checked, reading every record and segment: SQLite's
+        integrity, segment checksums, vectors against live passages, BM25 rows against
+        passages, orphaned records and files, and each article's text against its id.
+
+        Returns:
+            What is wrong, one line each naming the file or record; empty when all is well.
+        """
+        problems = [f"{RECORDS}: {row[0]}" for row in
+                    self._db.execute("PRAGMA integrity_check(20)") if row[0] != "ok"]
+        changed = self._changed_since_sealed()
+        if changed:
+            problems.append(changed)
+        if not self.read_only:
+            try:
+                self._db.execute("INSERT INTO passage_terms(passage_terms) VALUES"
+                                 "('integrity-check')")
+            except sqlite3.DatabaseError as error:
+                problems.append(f"{RECORDS}: the BM25 index (passage_terms) is damaged ({error})")
+        vector_ids: set[int] = set()
+        for name, vectors, checksum in self._db.execute(self._segments_sql()).fetchall():
+            try:
+                ids, _ = _segment_contents(self._load_segment(name, vectors, checksum))
+            except IndexCorruptError as error:
+                problems.append(str(error))
+                continue
+            if checksum is None:
+                problems.append(f"{SEGMENTS}/{name}.faiss has no recorded checksum (written by "
+                                "an older articleqa); ingest anything to keep it checked")
+            vector_ids.update(ids.tolist())
+        dead = {r[0] for r in self._db.execute("SELECT vector_id FROM tombstones")}
+        passages = {r[0] for r in self._db.execute("SELECT vector_id FROM chunks")}
+        terms = {r[0] for r in self._db.execute("SELECT rowid FROM passage_terms")}
+        for what, found in (("vectors in the segments", vector_ids - dead),
+                            ("BM25 rows (passage_terms)", terms)):
+            if found != passages:
+                problems.append(
+                    f"{what} do not match the passages: {len(passages - found)} passages lack "
+                    f"one, {len(found - passages)} belong to no passage")
+        if dead - vector_ids:
+            problems.append(f"{len(dead - vector_ids)} tombstones name vectors no segment holds")
+        for sql, what in (
+            ("SELECT count(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id"
+             " WHERE a.id IS NULL", "passages of no stored article"),
+            ("SELECT count(*) FROM article_files f LEFT JOIN articles a ON a.id = f.article_id"
+             " WHERE a.id IS NULL", "file links to no stored article"),
+            ("SELECT count(*) FROM chunks c LEFT JOIN segments s ON s.name = c.segment"
+             " WHERE s.name IS NULL", "passages in no recorded segment"),
+            ("SELECT count(*) FROM chunks c JOIN articles a ON a.id = c.article_id"
+             " WHERE c.start < 0 OR c.end > length(a.body) OR c.start >= c.end",
+             "passages whose offsets fall outside their article"),
+        ):
+            count = self._db.execute(sql).fetchone()[0]
+            if count:
+                problems.append(f"{RECORDS}: {count} {what}")
+        recorded = {r[0] for r in self._db.execute("SELECT name FROM segments")}
+        strays = [p.name for p in (self.path / SEGMENTS).glob("*.faiss") if p.stem not in recorded]
+        if strays:
+            problems.append(f"{SEGMENTS}: {len(strays)} files no record names ({strays[0]}, ...);"
+                            " the next ingest deletes them")
+        damaged = [row[0] for row in self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles")
+                   if _sound_article(row) is None]
+        if damaged:
+            problems.append(f"{RECORDS}: the text of {len(damaged)} articles no longer matches "
+                            f"their ids ({', '.join(damaged[:3])}{', ...' * (len(damaged) > 3)})")
+        return problems
+
     # -- writing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Holds the folder's write lock; clears files a crashed writer left behind."""
-        with open(self.path / "write.lock", "a+b") as lock:
+        """Holds the folder's write lock; clears files a crashed writer left behind.
+
+        Raises:
+            IndexReadOnlyError: If the folder cannot be written.
+        """
+        if self.read_only:
+            raise self._read_only_error()
+        try:
+            lock = open(self.path / "write.lock", "a+b")  # noqa: SIM115 - closed below
+        except OSError as error:
+            raise self._read_only_error(error) from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # a second writer waits for the first
             try:
                 with self._lock:
+                    (self.path / RECORDS_DIGEST).unlink(missing_ok=True)
                     self._delete_orphans()
                 yield
+                with self._lock:
+                    self._seal()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -511,10 +645,10 @@ class IndexStore:
                 self._db.execute("INSERT INTO passage_terms (rowid, terms) VALUES (?, ?)",
                                  (cursor.lastrowid, lexical))
             if chunks:
-                self._write_segment(name, np.asarray(ids, dtype=np.int64), vectors)
+                checksum = self._write_segment(name, np.asarray(ids, dtype=np.int64), vectors)
                 self._db.execute(
-                    "INSERT INTO segments (name, vectors, created) VALUES (?, ?, ?)",
-                    (name, len(ids), added),
+                    "INSERT INTO segments (name, vectors, created, checksum) VALUES (?, ?, ?, ?)",
+                    (name, len(ids), added, checksum),
                 )
             self._db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_ingest', ?)", (added,)
@@ -631,10 +765,10 @@ class IndexStore:
         marks = ",".join("?" * len(chosen))
         with self._transaction():
             if len(ids):
-                self._write_segment(name, ids, vectors)
+                checksum = self._write_segment(name, ids, vectors)
                 self._db.execute(
-                    "INSERT INTO segments (name, vectors, created) VALUES (?, ?, ?)",
-                    (name, len(ids), _now()),
+                    "INSERT INTO segments (name, vectors, created, checksum) VALUES (?, ?, ?, ?)",
+                    (name, len(ids), _now(), checksum),
                 )
                 self._db.execute(
                     f"UPDATE chunks SET segment = ? WHERE segment IN ({marks})", (name, *chosen)
@@ -680,18 +814,23 @@ class IndexStore:
                     f" rebuild it by ingesting the articles again into an empty folder"
                 )
 
-    def _load_segment(self, name: str, expected: int) -> faiss.Index:
+    def _load_segment(self, name: str, expected: int, checksum: str | None) -> faiss.Index:
         file = self.path / SEGMENTS / f"{name}.faiss"
-        if not file.exists():
-            raise _SegmentGone(
-                f"{file} is missing; the index is damaged: rebuild it by ingesting the articles "
-                f"again into an empty folder"
-            )
-        problem = None
         try:
-            index = faiss.read_index(str(file))
-        except RuntimeError as error:
-            index, problem = None, f"FAISS cannot read it ({str(error).splitlines()[0]})"
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise _SegmentGone(f"{file} is missing; the index is damaged: {REBUILD}") from None
+        except OSError as error:
+            raise IndexCorruptError(f"{file} cannot be read ({error.strerror or error}); "
+                                    f"if the index is damaged, {REBUILD}") from None
+        problem, index = None, None
+        if checksum is not None and hashlib.sha256(data).hexdigest() != checksum:
+            problem = "its bytes changed since it was written (the checksum differs)"
+        else:
+            try:
+                index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+            except RuntimeError as error:
+                problem = f"FAISS cannot read it ({str(error).splitlines()[0]})"
         if index is not None and index.d != self.manifest.dimension:
             problem = f"its vectors have dimension {index.d}, not {self.manifest.dimension}"
         elif index is not None and index.ntotal != expected:
@@ -711,10 +850,92 @@ class IndexStore:
             return faiss.IDSelectorNot(faiss.IDSelectorBatch(self._tombstones))
         return None
 
-    def _write_segment(self, name: str, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def _write_segment(self, name: str, ids: np.ndarray, vectors: np.ndarray) -> str:
+        """Writes a segment file; returns its checksum (SHA-256 of its bytes)."""
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.manifest.dimension))
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        _write_atomically(self.path / SEGMENTS / f"{name}.faiss", faiss.serialize_index(index))
+        data = faiss.serialize_index(index)
+        _write_atomically(self.path / SEGMENTS / f"{name}.faiss", data)
+        return hashlib.sha256(memoryview(data)).hexdigest()
+
+    def _seal(self) -> None:
+        """Moves every commit into records.sqlite (a copy of the folder is then whole without
+        its WAL file) and records the file's digest, so that `check` sees any byte changed
+        after the write, even one in unused space. No digest when a reader still holds the
+        WAL: the file may change when it lets go."""
+        try:
+            busy, log, done = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.DatabaseError:
+            return
+        if busy or log != done:
+            return
+        file = self.path / RECORDS
+        digest = {"sha256": _file_digest(file), "size": file.stat().st_size}
+        _write_atomically(self.path / RECORDS_DIGEST, json.dumps(digest).encode())
+
+    def _changed_since_sealed(self) -> str | None:
+        """Why records.sqlite is not as the last writer left it; None if it is, or if that
+        cannot be told (no digest, or a writer at work now)."""
+        try:
+            lock = open(self.path / "write.lock", "rb")  # noqa: SIM115 - closed below
+        except OSError:
+            return None
+        with lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return None  # a writer at work: its digest is not written yet
+            try:
+                recorded = json.loads((self.path / RECORDS_DIGEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            file = self.path / RECORDS
+            if not isinstance(recorded, dict) or (
+                    recorded.get("size") == file.stat().st_size
+                    and recorded.get("sha256") == _file_digest(file)):
+                return None
+            return (f"{RECORDS} changed after the last write closed it (its SHA-256 differs "
+                    f"from the one in {RECORDS_DIGEST}): bytes were changed outside articleqa")
+
+    def _segments_sql(self) -> str:
+        """Name, vector count and checksum (None before checksums) of each segment."""
+        return f"SELECT name, vectors, {'checksum' if self._checksums else 'NULL'} FROM segments"
+
+    def _migrate(self) -> None:
+        """Upgrades an index made before segment checksums (in place when it can be written;
+        read-only, its segments are not checked)."""
+        def has_checksums() -> bool:
+            return "checksum" in {r[1] for r in self._db.execute("PRAGMA table_info(segments)")}
+
+        if has_checksums():
+            return
+        if self.read_only:
+            self._checksums = False
+            return
+        (self.path / RECORDS_DIGEST).unlink(missing_ok=True)
+        with self._transaction():
+            if not has_checksums():  # another process may have upgraded it meanwhile
+                self._db.execute("ALTER TABLE segments ADD COLUMN checksum TEXT")
+
+    def _database_error(self, error: sqlite3.DatabaseError) -> Exception:
+        """The error to raise for an SQLite error: damage and read-only media each get a line
+        that names the file and says what to do; anything else stays as it is."""
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        text = str(error)
+        if code == 8 or "readonly" in text:  # SQLITE_READONLY
+            return self._read_only_error(error)
+        if code in (11, 26) or "malformed" in text or "not a database" in text:
+            return IndexCorruptError(
+                f"{self.path / RECORDS} is damaged ({text}): `articleqa check --index "
+                f"{self.path}` lists what is wrong; {REBUILD}")
+        return error
+
+    def _read_only_error(self, error: object = None) -> IndexReadOnlyError:
+        why = f" ({getattr(error, 'strerror', None) or error})" if error is not None else ""
+        return IndexReadOnlyError(
+            f"{self.path} is read-only{why}: searching and asking work, but to ingest or remove "
+            f"articles copy the folder somewhere writable (cp -r {self.path} COPY) or mount it "
+            "writable")
 
     def _next_segment_name(self) -> str:
         row = self._db.execute("SELECT max(name) FROM segments").fetchone()
@@ -771,6 +992,19 @@ def _filter_sql(filters: Filters) -> tuple[str, tuple[object, ...]]:
         clauses.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
         params.extend(filters.article_ids)
     return " AND ".join(clauses) or "1", tuple(params)
+
+
+def _refuse_strangers(folder: Path) -> None:
+    """Raises ValueError if the folder holds files that are not an index's."""
+    # What an interrupted create() leaves behind may be reused; anything else is not ours.
+    ours = {RECORDS, RECORDS + "-wal", RECORDS + "-shm", RECORDS + "-journal", SEGMENTS,
+            "write.lock", MANIFEST, MANIFEST + ".tmp", RECORDS_DIGEST, ".gitkeep"}
+    strangers = [p.name for p in folder.iterdir() if p.name not in ours]
+    if strangers:
+        raise ValueError(
+            f"{folder} is not empty and holds no articleqa index ({', '.join(strangers[:3])}"
+            f"{', ...' if len(strangers) > 3 else ''}); give an empty or new folder"
+        )
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -831,6 +1065,16 @@ def _article_to_row(article: Article) -> tuple:
             published, article.url, article.path, json.dumps(list(article.authors)))
 
 
+def _sound_article(row: Sequence) -> Article | None:
+    """The article of a row; None if the row does not read as one whose text matches its
+    id."""
+    try:
+        article = _article_from_row(row)
+    except (ValueError, TypeError, AttributeError):  # a damaged date, author list or text
+        return None
+    return article if article_id(article.title, article.body) == article.id else None
+
+
 def _article_from_row(row: Sequence) -> Article:
     (id_, title, body, source, country, published, url, path, authors) = row
     return Article(
@@ -846,7 +1090,11 @@ def _segment_contents(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
     return ids, vectors
 
 
-def _connect(file: Path) -> sqlite3.Connection:
+def _connect(file: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        # Nothing can change a file on read-only media: SQLite then needs no -shm file.
+        uri = f"{file.resolve().as_uri()}?mode=ro&immutable=1"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     db = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
@@ -866,6 +1114,14 @@ def _write_atomically(file: Path, data: bytes | np.ndarray) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _file_digest(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _batches(items: list, size: int) -> Iterator[list]:
