@@ -316,3 +316,61 @@ def test_a_bad_manifest_names_what_is_wrong(small: Path, change, message: str) -
     (small / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match=message):
         open_index(small)
+
+
+# -- 9. bounded work -------------------------------------------------------------------------------
+
+
+def test_sentence_splitting_is_linear_in_the_paragraph() -> None:
+    import time
+
+    from articleqa.chunking import paragraph_spans, quote_units, sentence_spans
+
+    def seconds(size: int) -> float:
+        text = "The U.S. economy grew, Mr. Smith said. " * (size // 39)
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            quote_units(text, sentence_spans(text))
+            paragraph_spans(text)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    # Four times the text: about four times the time (quadratic splitting took 16 to 30).
+    assert seconds(800_000) < 10 * seconds(200_000)
+
+
+def test_a_huge_headline_is_bounded(tmp_path: Path, small: Path, capsys) -> None:
+    from articleqa.readers.article import MAX_TITLE_CHARS
+
+    path = tmp_path / "huge.txt"
+    path.write_text("word " * 2_000_000 + "\n\nThe harbour body of the article.\n",
+                    encoding="utf-8")
+    with open_index(small) as index:
+        [article_id] = index.ingest([path], progress=False).added
+        title = index.article(article_id).title
+    assert len(title) <= MAX_TITLE_CHARS and title.endswith("…")
+    code, out, _ = run_cli(capsys, "search", "--index", small, "harbour body")
+    assert code == 0 and len(out) < 5000
+
+
+# -- 11. Chinese and Japanese in BM25 --------------------------------------------------------------
+
+
+def test_bm25_finds_chinese_and_japanese_words(tmp_path: Path) -> None:
+    from articleqa.lexical import terms
+
+    assert terms("经济增长") == ["经济", "济增", "增长"]
+    assert terms("Tokyo東京") == ["tokyo", "東京"]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "zh.txt").write_text("中国经济增长放缓\n\n今年第三季度中国经济增长百分之四点八。\n",
+                                   encoding="utf-8")
+    japanese = "東京で桜が満開\n\n東京都心で桜が満開になったと気象庁が発表した。\n"
+    (folder / "ja.txt").write_text(japanese, encoding="utf-8")
+    (folder / "en.txt").write_text(HARBOUR, encoding="utf-8")
+    with open_index(tmp_path / "ix") as index:
+        index.ingest([folder], progress=False)
+        for question, title in (("经济增长", "中国经济增长放缓"), ("桜の満開", "東京で桜が満開")):
+            hits = index.search([question], k=3, mode="bm25")[0]
+            assert [h.article.title for h in hits] == [title]

@@ -61,6 +61,9 @@ _CLOSE_QUOTES = "”»"
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
 _WORD = re.compile(r"\S+")
+# The word before a full stop (at most 30 characters back), and the first character after it.
+_WORD_BEFORE = re.compile(r"([\w.'’-]+)$")
+_NEXT_CHAR = re.compile(r"\s*(\S)")
 
 
 def paragraph_spans(text: str) -> list[Span]:
@@ -233,14 +236,14 @@ def _cut_between_words(
 
 def _ends_sentence(text: str, start: int, end: int, limit: int) -> bool:
     if text[start] == ".":
-        word = re.search(r"([\w.'’-]+)$", text[max(0, start - 30) : start])
+        word = _WORD_BEFORE.search(text, max(0, start - 30), start)
         token = word.group(1) if word else ""
         last = token.rsplit(".", 1)[-1] if "." in token else token
         if last.lower() in _ABBREVIATIONS:
             return False
         if len(last) == 1 and last.isalpha() and last.isupper():
             return False  # an initial: "J. K. Rowling", "U.S."
-    following = re.match(r"\s*(\S)", text[end:limit])
+    following = _NEXT_CHAR.match(text, end, limit)  # no slice: linear in the text
     if following is None:
         return True
     char = following.group(1)
