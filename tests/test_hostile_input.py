@@ -10,9 +10,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from articleqa import ArticleIndex
 from articleqa.embedding import HashEncoder
+from articleqa.errors import ArticleReadError
+from articleqa.readers import read_articles
+from articleqa.readers.article import MAX_TITLE_CHARS, article_id
 from articleqa.web import PageActions
 from tests.conftest import run_cli
 
@@ -341,8 +346,6 @@ def test_sentence_splitting_is_linear_in_the_paragraph() -> None:
 
 
 def test_a_huge_headline_is_bounded(tmp_path: Path, small: Path, capsys) -> None:
-    from articleqa.readers.article import MAX_TITLE_CHARS
-
     path = tmp_path / "huge.txt"
     path.write_text("word " * 2_000_000 + "\n\nThe harbour body of the article.\n",
                     encoding="utf-8")
@@ -374,3 +377,67 @@ def test_bm25_finds_chinese_and_japanese_words(tmp_path: Path) -> None:
         for question, title in (("经济增长", "中国经济增长放缓"), ("桜の満開", "東京で桜が満開")):
             hits = index.search([question], k=3, mode="bm25")[0]
             assert [h.article.title for h in hits] == [title]
+
+
+# -- properties of the readers ---------------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["title", "text", "body", "source", "country", "published", "date",
+                         "url", "authors", "outlet", "name", "other"]), inner, max_size=6),
+    max_leaves=20,
+)
+
+
+def _read_any(tmp_path: Path, name: str, data: bytes) -> None:
+    """Reading gives articles (each sound) or an ArticleReadError: nothing else escapes."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    try:
+        articles, errors = read_articles(path, warnings=[])
+    except ArticleReadError as error:
+        assert str(path) in str(error)
+        return
+    for article in articles:
+        assert article.id == article_id(article.title, article.body)
+        assert article.body.strip() and len(article.title) <= MAX_TITLE_CHARS
+        assert not any("\ud800" <= c <= "\udfff" for c in article.title + article.body)
+    assert all(isinstance(e, ArticleReadError) for e in errors)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=300), suffix=st.sampled_from([".txt", ".json", ".jsonl", ""]))
+def test_any_bytes_read_as_articles_or_fail_with_a_reason(tmp_path: Path, data: bytes,
+                                                          suffix: str) -> None:
+    _read_any(tmp_path, f"any{suffix}", data)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(_JSON, min_size=1, max_size=4), lines=st.booleans())
+def test_any_json_reads_as_articles_or_fails_with_a_reason(tmp_path: Path, records: list,
+                                                           lines: bool) -> None:
+    if lines:
+        text = "\n".join(json.dumps(r) for r in records)
+    else:
+        text = json.dumps(records if len(records) > 1 else records[0])
+    _read_any(tmp_path, "feed.jsonl" if lines else "feed.json", text.encode())
+
+
+def test_the_chat_refuses_a_question_that_is_not_unicode_before_showing_it(small: Path
+                                                                            ) -> None:
+    from articleqa.web import build_app
+
+    with open_index(small) as index:
+        page = build_app(index)
+        try:
+            chat = next(f.fn for f in page.fns.values() if f.name == "chat")
+            with pytest.warns(UserWarning, match="not valid Unicode text"):
+                shown = list(chat("\udce9 harbour?", [], "", "", None, None))
+            assert len(shown) == 1 and shown[0][0] == [] and shown[0][1] == []
+            answered = list(chat("harbour festival?", [], "", "", None, None))
+            assert len(answered[-1][1]) == 1  # the next question is answered as usual
+        finally:
+            page.articleqa_actions.close()

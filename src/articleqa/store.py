@@ -507,7 +507,8 @@ class IndexStore:
     def check(self) -> list[str]:
         """Checks everything that can be checked, reading every record and segment: SQLite's
         integrity, segment checksums, vectors against live passages, BM25 rows against
-        passages, orphaned records and files, and each article's text against its id.
+        passages, orphaned records, and each article's text against its id. (Files an
+        interrupted write left behind are no damage: the next writer deletes them.)
 
         Returns:
             What is wrong, one line each naming the file or record; empty when all is well.
@@ -559,11 +560,6 @@ class IndexStore:
             count = self._db.execute(sql).fetchone()[0]
             if count:
                 problems.append(f"{RECORDS}: {count} {what}")
-        recorded = {r[0] for r in self._db.execute("SELECT name FROM segments")}
-        strays = [p.name for p in (self.path / SEGMENTS).glob("*.faiss") if p.stem not in recorded]
-        if strays:
-            problems.append(f"{SEGMENTS}: {len(strays)} files no record names ({strays[0]}, ...);"
-                            " the next ingest deletes them")
         damaged = [row[0] for row in self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles")
                    if _sound_article(row) is None]
         if damaged:
