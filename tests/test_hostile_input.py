@@ -240,6 +240,7 @@ def test_questions_that_are_not_unicode_get_a_clear_error(small: Path, capsys,
         assert len(err.splitlines()) == 1
 
 
+@pytest.mark.slow  # starts a server: seconds
 def test_the_http_api_reports_a_question_that_is_not_unicode(small: Path) -> None:
     import httpx
 
@@ -342,7 +343,7 @@ def test_sentence_splitting_is_linear_in_the_paragraph() -> None:
         return best
 
     # Four times the text: about four times the time (quadratic splitting took 16 to 30).
-    assert seconds(800_000) < 10 * seconds(200_000)
+    assert seconds(400_000) < 10 * seconds(100_000)
 
 
 def test_a_huge_headline_is_bounded(tmp_path: Path, small: Path, capsys) -> None:
@@ -406,7 +407,7 @@ def _read_any(tmp_path: Path, name: str, data: bytes) -> None:
     assert all(isinstance(e, ArticleReadError) for e in errors)
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=300), suffix=st.sampled_from([".txt", ".json", ".jsonl", ""]))
 def test_any_bytes_read_as_articles_or_fail_with_a_reason(tmp_path: Path, data: bytes,
@@ -414,7 +415,7 @@ def test_any_bytes_read_as_articles_or_fail_with_a_reason(tmp_path: Path, data: 
     _read_any(tmp_path, f"any{suffix}", data)
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=st.lists(_JSON, min_size=1, max_size=4), lines=st.booleans())
 def test_any_json_reads_as_articles_or_fails_with_a_reason(tmp_path: Path, records: list,

@@ -55,6 +55,8 @@ RECORDS_DIGEST = "records.sqlite.sha256"
 SEGMENTS = "segments"
 #: Above this many segments, the smallest are merged after a write.
 MAX_SEGMENTS = 8
+#: How long an SQLite statement waits for another process's lock.
+BUSY_TIMEOUT_MS = 10_000
 #: Searches of fewer queries run FAISS on one thread.
 FEW_QUERIES = 16
 
@@ -859,10 +861,13 @@ class IndexStore:
         its WAL file) and records the file's digest, so that `check` sees any byte changed
         after the write, even one in unused space. No digest when a reader still holds the
         WAL: the file may change when it lets go."""
+        self._db.execute("PRAGMA busy_timeout = 200")  # a reader at work: no digest this time
         try:
             busy, log, done = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.DatabaseError:
             return
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if busy or log != done:
             return
         file = self.path / RECORDS
@@ -1088,13 +1093,17 @@ def _segment_contents(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
 
 def _connect(file: Path, *, read_only: bool = False) -> sqlite3.Connection:
     if read_only:
-        # Nothing can change a file on read-only media: SQLite then needs no -shm file.
-        uri = f"{file.resolve().as_uri()}?mode=ro&immutable=1"
-        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        # Without a -wal file no writer has the database open, and on read-only media none
+        # can: SQLite may then treat it as immutable (it could not make its -shm file).
+        wal = file.with_name(file.name + "-wal").exists()
+        uri = f"{file.resolve().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return db
     db = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
-    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return db
 
 
