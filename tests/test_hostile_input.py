@@ -207,6 +207,28 @@ def test_any_exception_in_a_reader_fails_that_file_only(tmp_path: Path, monkeypa
     assert "<b>bad.txt</b>: cannot read the file (MemoryError: no room)" in html
 
 
+def test_an_article_that_cannot_be_cut_fails_alone(tmp_path: Path, monkeypatch) -> None:
+    import articleqa.index as index_module
+
+    real = index_module.chunk_article
+
+    def fragile(article, *args):
+        if "frost" in article.body:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(article, *args)
+
+    monkeypatch.setattr(index_module, "chunk_article", fragile)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    (folder / "orchard.txt").write_text(ORCHARD, encoding="utf-8")
+    with open_index(tmp_path / "ix") as index:
+        report = index.ingest([folder], progress=False)
+    assert len(report.added) == 1
+    assert report.failed == [(str(folder / "orchard.txt"), "cannot cut into passages "
+                              "(RecursionError: maximum recursion depth exceeded)")]
+
+
 # -- 5. text that is not valid Unicode -------------------------------------------------------------
 
 

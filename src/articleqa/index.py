@@ -23,7 +23,12 @@ from articleqa import asking, retrieval
 from articleqa.answering import MAX_SENTENCES, Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, chunk_article
 from articleqa.embedding import DEFAULT_MODEL, Encoder, canonical_model_name, load_encoder
-from articleqa.errors import ArticleNotFoundError, ArticleReadError, IndexMismatchError
+from articleqa.errors import (
+    ArticleNotFoundError,
+    ArticleQAError,
+    ArticleReadError,
+    IndexMismatchError,
+)
 from articleqa.filters import Filters, parse_filters
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_config_from_env
@@ -282,7 +287,15 @@ class ArticleIndex:
                         fills.append(_fill(article, source=source, country=country))
                     else:
                         filled = _fill(article, source=source, country=country)
-                        chunks = self._chunk(filled)
+                        try:
+                            chunks = self._chunk(filled)
+                        except ArticleQAError:  # the model cannot load: no article can be cut
+                            raise
+                        except Exception as error:  # noqa: BLE001 - this article's failure
+                            report.failed.append((article.path or str(path), "cannot cut into "
+                                                  f"passages ({type(error).__name__}: "
+                                                  f"{str(error)[:200] or 'no details'})"))
+                            continue
                         pending.append((filled, chunks, file))
                     seen.add(article.id)
                 if links:

@@ -669,20 +669,24 @@ class IndexStore:
         Returns:
             The ids of the articles that gained a field.
         """
-        updated = []
-        with self._transaction():
-            for article in articles:
-                values = {"source": article.source, "country": article.country, "url": article.url,
-                          "published": article.published.isoformat() if article.published
-                          else None}
-                sets = [f"{column} = coalesce({column}, ?)" for column in values]
-                missing = " OR ".join(f"({column} IS NULL AND ? IS NOT NULL)" for column in values)
-                cursor = self._db.execute(
-                    f"UPDATE articles SET {', '.join(sets)} WHERE id = ? AND ({missing})",
-                    (*values.values(), article.id, *values.values()))
-                if cursor.rowcount:
-                    updated.append(article.id)
-        return updated
+        columns = ("source", "country", "url", "published")
+        stored: dict[str, tuple] = {}
+        for batch in _batches([a.id for a in articles], 500):
+            marks = ",".join("?" * len(batch))
+            stored.update((row[0], row[1:]) for row in self._db.execute(
+                f"SELECT id, {', '.join(columns)} FROM articles WHERE id IN ({marks})", batch))
+        fills = []
+        for article in articles:
+            given = (article.source, article.country, article.url,
+                     article.published.isoformat() if article.published else None)
+            if article.id in stored and any(old is None and new is not None
+                                            for old, new in zip(stored[article.id], given)):
+                fills.append((*given, article.id))
+        if fills:  # most re-ingests fill nothing: no transaction for them
+            sets = ", ".join(f"{column} = coalesce({column}, ?)" for column in columns)
+            with self._transaction():
+                self._db.executemany(f"UPDATE articles SET {sets} WHERE id = ?", fills)
+        return list(dict.fromkeys(fill[-1] for fill in fills))
 
     @_locked
     def unlink_file(self, path: str, keep: set[str]) -> list[str]:
