@@ -263,6 +263,7 @@ class ArticleIndex:
             read_ok: dict[str, set[str]] = {}
             pending: list[tuple[Article, list[Chunk], str]] = []
             seen: set[str] = set()
+            fills: list[Article] = []  # known articles, with what they may fill in
             for path, problem in files:
                 bar.update(1)
                 if problem is not None:
@@ -276,7 +277,7 @@ class ArticleIndex:
                 if len(report.failed) == failures:  # a file with bad records drops nothing
                     read_ok[file] = {a.id for a in articles}
                 known = self._store.known_article_ids(a.id for a in articles)
-                links, fills = [], []
+                links = []
                 for article in articles:
                     if article.id in seen:
                         report.duplicates.append((article.path or str(path), article.id))
@@ -300,13 +301,15 @@ class ArticleIndex:
                     seen.add(article.id)
                 if links:
                     self._store.link_files(links)
-                if fills:
+                if len(fills) >= COMMIT_PASSAGES:  # one transaction for many files
                     report.updated.extend(self._store.fill_missing(fills))
+                    fills = []
                 if sum(len(chunks) for _, chunks, _ in pending) >= COMMIT_PASSAGES:
                     self._commit(pending, report)
                     bar.set_postfix(passages=report.passages)
                     pending = []
             self._commit(pending, report)
+            report.updated.extend(self._store.fill_missing(fills))
             for path, keep in read_ok.items():
                 report.removed.extend(self._store.unlink_file(path, keep))
             self._store.merge_segments()
