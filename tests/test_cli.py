@@ -108,8 +108,8 @@ def test_ingest_json_report_then_reingest_is_unchanged(tmp_path, capsys, two_art
 
     assert (code, err) == (0, "")
     report = json.loads(out)
-    assert set(report) == {"added", "unchanged", "removed", "duplicates", "failed", "passages",
-                           "seconds"}
+    assert set(report) == {"added", "unchanged", "updated", "removed", "duplicates", "failed",
+                           "warnings", "passages", "seconds"}
     assert len(report["added"]) == 2
     assert report["unchanged"] == report["failed"] == report["removed"] == []
     assert report["passages"] >= 2
