@@ -535,7 +535,7 @@ class IndexStore:
                 continue
             if checksum is None:
                 problems.append(f"{SEGMENTS}/{name}.faiss has no recorded checksum (written by "
-                                "an older articleqa); ingest anything to keep it checked")
+                                "an older articleqa); the next ingest or remove records it")
             vector_ids.update(ids.tolist())
         dead = {r[0] for r in self._db.execute("SELECT vector_id FROM tombstones")}
         passages = {r[0] for r in self._db.execute("SELECT vector_id FROM chunks")}
@@ -590,6 +590,7 @@ class IndexStore:
                 with self._lock:
                     (self.path / RECORDS_DIGEST).unlink(missing_ok=True)
                     self._delete_orphans()
+                    self._record_missing_checksums()
                 yield
                 with self._lock:
                     self._seal()
@@ -859,6 +860,18 @@ class IndexStore:
         data = faiss.serialize_index(index)
         _write_atomically(self.path / SEGMENTS / f"{name}.faiss", data)
         return hashlib.sha256(memoryview(data)).hexdigest()
+
+    def _record_missing_checksums(self) -> None:
+        """Records the checksums of segments written before articleqa recorded them (taken
+        as they are now, and checked from then on)."""
+        names = [r[0] for r in self._db.execute("SELECT name FROM segments WHERE checksum IS NULL")]
+        sums = []
+        for name in names:
+            with contextlib.suppress(OSError):  # a missing file is reported where it is read
+                sums.append((_file_digest(self.path / SEGMENTS / f"{name}.faiss"), name))
+        if sums:
+            with self._transaction():
+                self._db.executemany("UPDATE segments SET checksum = ? WHERE name = ?", sums)
 
     def _seal(self) -> None:
         """Moves every commit into records.sqlite (a copy of the folder is then whole without
