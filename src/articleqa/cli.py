@@ -73,10 +73,11 @@ def _size(text: str) -> int:
     """A size in bytes from "64MB", "500k", "2 GiB" or "1048576" (k, M, G are powers of
     1024)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", text, re.IGNORECASE)
-    if match is None or float(match[1]) * 1024 ** " kmg".index(match[2].lower() or " ") < 1:
+    size = int(float(match[1]) * 1024 ** "_kmg".index(match[2].lower() or "_")) if match else 0
+    if size < 1:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a size; write it like 64MB, 500k or 1048576 (bytes)")
-    return int(float(match[1]) * 1024 ** " kmg".index(match[2].lower() or " "))
+    return size
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -321,7 +322,7 @@ def _parser() -> argparse.ArgumentParser:
                         metavar="SIZE", help="refuse article files larger than this, e.g. "
                         "500MB (default: 64MB; k, M, G count in 1024s)")
     ingest.add_argument("--quiet", "-q", action="store_true",
-                        help="no progress bar; print only failures")
+                        help="no progress bar; print only failures and warnings")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
 
     search = command("search", "find the passages that best answer questions",
