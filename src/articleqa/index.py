@@ -157,6 +157,8 @@ class ArticleIndex:
             IndexNotFoundError: If there is no index and ``create`` is False.
             IndexMismatchError: If the index was built with another model or format version.
             IndexCorruptError: If the index files are damaged.
+            IndexReadOnlyError: If the folder is new and cannot be written. (An existing index
+                on read-only media opens for searching; writing it raises this error.)
             ModelLoadError: If the model cannot be loaded from this machine.
         """
         folder = Path(path) if path is not None else default_index_path()
@@ -246,6 +248,8 @@ class ArticleIndex:
 
         Raises:
             ValueError: If ``max_file_bytes`` is not a whole number of bytes, 1 or more.
+            IndexReadOnlyError: If the index folder cannot be written.
+            IndexCorruptError: If the index is damaged (``check`` lists what).
         """
         started = time.perf_counter()
         if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, int) \
@@ -321,6 +325,7 @@ class ArticleIndex:
 
         Raises:
             ArticleNotFoundError: If no article has that id.
+            IndexReadOnlyError: If the index folder cannot be written.
         """
         with self._store.writing():
             if not self._store.remove([article_id]):
@@ -410,8 +415,10 @@ class ArticleIndex:
             One list of hits per question, in the order of the questions.
 
         Raises:
-            ValueError: If a question is empty or not a string, ``k`` < 1, ``mode`` or
-                ``per_article`` is invalid, or a filter is unknown or malformed.
+            ValueError: If a question is empty, not a string or not valid Unicode (a lone
+                surrogate), ``k`` < 1, ``mode`` or ``per_article`` is invalid, or a filter is
+                unknown or malformed.
+            IndexCorruptError: If a file the search reads is damaged; the message names it.
         """
         return retrieval.search(self._store, self.encoder, questions, k,
                                 filters=parse_filters(filters), mode=mode,
@@ -445,7 +452,9 @@ class ArticleIndex:
             The answer; ``answer.answered`` is False when the articles do not answer.
 
         Raises:
-            ValueError: If the question is empty, or ``k`` or a filter is invalid.
+            ValueError: If the question is empty or not valid Unicode, or ``k`` or a filter is
+                invalid.
+            IndexCorruptError: If a file the answer reads is damaged; the message names it.
         """
         *_, final = self.ask_stream(question, history, k=k, filters=filters,
                                     max_sentences=max_sentences)
