@@ -249,3 +249,16 @@ def test_the_digest_names_no_stale_state_after_a_crashed_writer(copy: Path) -> N
     with open_index(copy) as index:
         assert index.check() == []
     json.loads((copy / "manifest.json").read_text())
+
+
+def test_a_changed_passage_offset_is_caught_on_read_and_by_check(copy: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(copy / "records.sqlite") as db:  # as a flipped bit in an offset would
+        db.execute("UPDATE chunks SET start = start + 1 WHERE id ="
+                   " (SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id"
+                   "  WHERE a.title LIKE 'Harbour%')")
+    with open_index(copy) as index:
+        with pytest.raises(IndexCorruptError, match="offsets of passage .* no longer give"):
+            index.search(["harbour festival lanterns"], k=1)
+        assert any("1 passages whose offsets" in p for p in index.check())

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 import faiss
 import numpy as np
 
-from articleqa.chunking import Chunk
+from articleqa.chunking import Chunk, chunk_matches_id
 from articleqa.errors import (
     IndexCorruptError,
     IndexMismatchError,
@@ -357,6 +357,11 @@ class IndexStore:
                 article = verified.get(article_row[0]) or self._verified(article_row)
                 verified[article.id] = article
                 chunk = Chunk(chunk_id, article.id, article.body[start:end], start, end)
+                if not chunk_matches_id(chunk):
+                    raise IndexCorruptError(
+                        f"{self.path / RECORDS} is damaged: the offsets of passage {chunk_id} "
+                        f"no longer give the text its id was made from. `articleqa check "
+                        f"--index {self.path}` lists all damage; {REBUILD}")
                 found[vector_id] = ChunkRecord(vector_id, chunk, article)
         return found
 
@@ -562,6 +567,13 @@ class IndexStore:
             count = self._db.execute(sql).fetchone()[0]
             if count:
                 problems.append(f"{RECORDS}: {count} {what}")
+        shifted = sum(not chunk_matches_id(Chunk(chunk_id, article_id, body[start:end], start, end))
+                      for chunk_id, article_id, body, start, end in self._db.execute(
+                          "SELECT c.id, c.article_id, a.body, c.start, c.end FROM chunks c"
+                          " JOIN articles a ON a.id = c.article_id"))
+        if shifted:
+            problems.append(f"{RECORDS}: {shifted} passages whose offsets no longer give the text "
+                            "their ids were made from")
         damaged = [row[0] for row in self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles")
                    if _sound_article(row) is None]
         if damaged:
