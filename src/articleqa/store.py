@@ -179,6 +179,10 @@ class IndexStore:
         self._tombstones = np.zeros(0, dtype=np.int64)
         self._live = 0  # vectors in the segments less the tombstones
         self._rarity: dict[str, float] = {}  # per term, for the state loaded (see refresh)
+        # Articles, and passages (id, start, end), whose text was checked against their ids
+        # in the state loaded (see refresh and records).
+        self._verified_articles: set[str] = set()
+        self._verified_passages: set[tuple[str, int, int]] = set()
         self._data_version = -1
 
     # -- opening -------------------------------------------------------------------------
@@ -327,17 +331,21 @@ class IndexStore:
         row = self._db.execute(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
-        return self._verified(row) if row else None
+        return self._verified_article(row) if row else None
 
-    def _verified(self, row: Sequence) -> Article:
+    def _verified_article(self, row: Sequence) -> Article:
         """The article of a row, its text checked against its id (a hash of headline and
-        body), so that damage never changes what an answer quotes."""
+        body), so that damage never changes what an answer quotes; once per article for each
+        committed state this store loads."""
+        if row[0] in self._verified_articles:
+            return _article_from_row(row)
         article = _sound_article(row)
         if article is None:
             raise IndexCorruptError(
                 f"{self.path / RECORDS} is damaged: the stored record of article {row[0]} no "
                 f"longer matches its id (a hash of its headline and body). `articleqa check "
                 f"--index {self.path}` lists all damage; {REBUILD}")
+        self._verified_articles.add(article.id)
         return article
 
     @_locked
@@ -352,16 +360,16 @@ class IndexStore:
                 f" WHERE c.vector_id IN ({marks})",
                 batch,
             )
-            verified: dict[str, Article] = {}
             for vector_id, chunk_id, start, end, *article_row in rows:
-                article = verified.get(article_row[0]) or self._verified(article_row)
-                verified[article.id] = article
+                article = self._verified_article(article_row)
                 chunk = Chunk(chunk_id, article.id, article.body[start:end], start, end)
-                if not chunk_matches_id(chunk):
-                    raise IndexCorruptError(
-                        f"{self.path / RECORDS} is damaged: the offsets of passage {chunk_id} "
-                        f"no longer give the text its id was made from. `articleqa check "
-                        f"--index {self.path}` lists all damage; {REBUILD}")
+                if (chunk_id, start, end) not in self._verified_passages:
+                    if not chunk_matches_id(chunk):
+                        raise IndexCorruptError(
+                            f"{self.path / RECORDS} is damaged: the offsets of passage "
+                            f"{chunk_id} no longer give the text its id was made from. "
+                            f"`articleqa check --index {self.path}` lists all damage; {REBUILD}")
+                    self._verified_passages.add((chunk_id, start, end))
                 found[vector_id] = ChunkRecord(vector_id, chunk, article)
         return found
 
@@ -506,6 +514,8 @@ class IndexStore:
             self._tombstones = tombstones
             self._live = sum(i.ntotal for i in self._segments.values()) - len(tombstones)
             self._rarity.clear()
+            self._verified_articles.clear()
+            self._verified_passages.clear()
             self._data_version = version
             return
         raise IndexCorruptError(f"{self.path} keeps changing under this reader; try again")
