@@ -31,6 +31,8 @@ def main() -> int:
             print(f"ingest: {report.summary()}", file=sys.stderr)
             for path, reason in report.failed:
                 print(f"  failed: {path}: {reason}", file=sys.stderr)
+            for path, message in report.warnings:
+                print(f"  warning: {path}: {message}", file=sys.stderr)
         page = build_app(index)
     except ArticleQAError as error:
         print(f"app.py: error: {error}", file=sys.stderr)

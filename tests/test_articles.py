@@ -359,16 +359,21 @@ def test_bad_json_lines_records_are_reported_and_good_ones_returned(tmp_path: Pa
         json.dumps({"title": "Good two", "text": "Another fine record."}),
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
-    articles, errors = read_articles(path)
-    assert [a.title for a in articles] == ["Good one", "Good two"]
-    assert [a.path for a in articles] == [f"{path}#1", f"{path}#6"]
-    assert [e.path for e in errors] == [f"{path}#2", f"{path}#3", f"{path}#4", f"{path}#5"]
+    warnings: list[tuple[str, str]] = []
+    articles, errors = read_articles(path, warnings=warnings)
+    # A date that cannot be read costs the date, never the article.
+    assert [a.title for a in articles] == ["Good one", "Bad date", "Good two"]
+    assert [a.path for a in articles] == [f"{path}#1", f"{path}#4", f"{path}#6"]
+    assert articles[1].published is None
+    assert [e.path for e in errors] == [f"{path}#2", f"{path}#3", f"{path}#5"]
     messages = [str(e) for e in errors]
     assert "record 2 has no 'text' or 'body' field" in messages[0]
     assert "record 3 (line 4) is not valid JSON" in messages[1]
-    assert "record 4" in messages[2] and "last Tuesday" in messages[2] and "date" in messages[2]
-    assert "record 5 is an array, not a JSON object" in messages[3]
+    assert "record 5 is an array, not a JSON object" in messages[2]
     assert all(str(path) in m for m in messages)
+    [(where, warning)] = warnings
+    assert where == f"{path}#4"
+    assert "record 4" in warning and "last Tuesday" in warning and "stored undated" in warning
 
 
 def test_single_json_object_without_text_raises_naming_the_file(tmp_path: Path) -> None:
@@ -582,7 +587,10 @@ def test_json_dates_as_feeds_write_them(written: str, day: dt.date) -> None:
 
 
 @pytest.mark.parametrize("written", ["January 2023", "soon", "2023"])
-def test_json_dates_without_a_day_are_refused_with_a_reason(written: str) -> None:
+def test_json_dates_without_a_day_cost_the_date_not_the_article(written: str) -> None:
     record = json.dumps({"title": "T", "text": "Body text.", "published": written})
-    articles, errors = parse_json_records(record, "feed.json")
-    assert articles == [] and "unreadable date" in errors[0].reason
+    warnings: list[tuple[str, str]] = []
+    articles, errors = parse_json_records(record, "feed.json", warnings=warnings)
+    assert errors == [] and [a.published for a in articles] == [None]
+    [(where, message)] = warnings
+    assert where == "feed.json" and "unreadable date" in message and written in message

@@ -108,8 +108,8 @@ def test_ingest_json_report_then_reingest_is_unchanged(tmp_path, capsys, two_art
 
     assert (code, err) == (0, "")
     report = json.loads(out)
-    assert set(report) == {"added", "unchanged", "removed", "duplicates", "failed", "passages",
-                           "seconds"}
+    assert set(report) == {"added", "unchanged", "updated", "removed", "duplicates", "failed",
+                           "warnings", "passages", "seconds"}
     assert len(report["added"]) == 2
     assert report["unchanged"] == report["failed"] == report["removed"] == []
     assert report["passages"] >= 2
@@ -210,7 +210,8 @@ def test_search_queries_file_gives_one_json_line_per_question_in_order(index_dir
 
 @pytest.mark.slow
 def test_search_queries_dash_reads_stdin(index_dir, capsys, monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{CYBERCRIME}\nWho makes spyware?\n"))
+    stdin = f"{CYBERCRIME}\nWho makes spyware?\n".encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
 
     code, out, err = run_cli(capsys, "search", "--index", index_dir, "--queries", "-", "-k", "1")
 

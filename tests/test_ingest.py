@@ -516,7 +516,8 @@ def test_a_long_headline_shrinks_the_passages_to_fit_the_model(tmp_path: Path) -
         hits = index.search_one("Sentence number 7", k=50, per_article=None)
     assert hits
     for hit in hits:
-        assert encoder.count_tokens([f"{title}\n{hit.text}"])[0] <= encoder.max_tokens - 2
+        stored = hit.article.title  # the headline as stored (bounded)
+        assert encoder.count_tokens([f"{stored}\n{hit.text}"])[0] <= encoder.max_tokens - 2
 
 
 # -- threads ---------------------------------------------------------------------------------------

@@ -469,11 +469,11 @@ def test_reader_survives_a_merge_that_deletes_segments_while_it_refreshes(tmp_pa
     real_load = reader._load_segment
     merged = []
 
-    def load_during_merge(name: str, expected: int):
+    def load_during_merge(name: str, expected: int, checksum: str | None):
         if not merged:  # the writer merges (and deletes the old files) mid-refresh
             merged.append(True)
             writer.merge_segments(max_segments=1)
-        return real_load(name, expected)
+        return real_load(name, expected, checksum)
 
     reader._load_segment = load_during_merge
     scores, ids = reader.search(rng.normal(size=(1, 4)).astype(np.float32), 6)

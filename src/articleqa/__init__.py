@@ -12,6 +12,7 @@ from articleqa.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexReadOnlyError,
     LLMError,
     ModelLoadError,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexReadOnlyError",
     "IngestReport",
     "LLMError",
     "ModelLoadError",

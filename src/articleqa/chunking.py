@@ -61,6 +61,9 @@ _CLOSE_QUOTES = "”»"
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
 _WORD = re.compile(r"\S+")
+# The word before a full stop (at most 30 characters back), and the first character after it.
+_WORD_BEFORE = re.compile(r"([\w.'’-]+)$")
+_NEXT_CHAR = re.compile(r"\s*(\S)")
 
 
 def paragraph_spans(text: str) -> list[Span]:
@@ -185,16 +188,33 @@ def chunk_article(
     return _make_chunks(article, [Span(g[0][0].start, g[-1][0].end) for g in groups])
 
 
+#: A passage id is checked against at most this many repeats of its text in one article.
+MAX_REPEATS_CHECKED = 8
+
+
+def chunk_id(article_id: str, text: str, occurrence: int = 0) -> str:
+    """A passage's stable id: a hash of its article's id, its normalised text, and how many
+    passages of the article before it have the same text."""
+    key = f"{article_id}\n{normalise_text(text)}\n{occurrence}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def chunk_matches_id(chunk: Chunk) -> bool:
+    """True if the passage's text is the one its id was made from (see :func:`chunk_id`)."""
+    return any(chunk_id(chunk.article_id, chunk.text, n) == chunk.id
+               for n in range(MAX_REPEATS_CHECKED))
+
+
 def _make_chunks(article: Article, spans: Sequence[Span]) -> list[Chunk]:
     chunks = []
     seen: dict[str, int] = {}
     for span in spans:
         text = article.body[span.start : span.end]
-        key = f"{article.id}\n{normalise_text(text)}"
+        key = normalise_text(text)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        digest = hashlib.sha256(f"{key}\n{occurrence}".encode()).hexdigest()[:16]
-        chunks.append(Chunk(digest, article.id, text, span.start, span.end))
+        chunks.append(Chunk(chunk_id(article.id, text, occurrence), article.id, text,
+                            span.start, span.end))
     return chunks
 
 
@@ -233,14 +253,14 @@ def _cut_between_words(
 
 def _ends_sentence(text: str, start: int, end: int, limit: int) -> bool:
     if text[start] == ".":
-        word = re.search(r"([\w.'’-]+)$", text[max(0, start - 30) : start])
+        word = _WORD_BEFORE.search(text, max(0, start - 30), start)
         token = word.group(1) if word else ""
         last = token.rsplit(".", 1)[-1] if "." in token else token
         if last.lower() in _ABBREVIATIONS:
             return False
         if len(last) == 1 and last.isalpha() and last.isupper():
             return False  # an initial: "J. K. Rowling", "U.S."
-    following = re.match(r"\s*(\S)", text[end:limit])
+    following = _NEXT_CHAR.match(text, end, limit)  # no slice: linear in the text
     if following is None:
         return True
     char = following.group(1)

@@ -7,11 +7,13 @@ import contextlib
 import importlib.util
 import itertools
 import json
+import os
+import re
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from articleqa import evaluation
 from articleqa.answering import answer_to_json
@@ -19,6 +21,7 @@ from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
 from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
+from articleqa.readers.decoding import DEFAULT_MAX_FILE_BYTES
 from articleqa.retrieval import Hit, hit_to_json
 
 _QUERY_FILE_BATCH = 1024
@@ -36,16 +39,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("articleqa: interrupted; the index keeps what was committed", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`, which has read enough
+        with contextlib.suppress(OSError):  # no flush of the rest at exit: it would fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    if not any(os.path.lexists(path) for path in args.paths):
+        raise ValueError(f"no such file or folder: {', '.join(args.paths)}; nothing was "
+                         "ingested (and no index was made)")
     with ArticleIndex.open(args.index, model=args.model, max_tokens=args.max_tokens,
                            overlap_tokens=args.overlap_tokens) as index:
         report = index.ingest(args.paths, source=args.source, country=args.country,
-                              progress=None if not args.quiet else False)
+                              progress=None if not args.quiet else False,
+                              max_file_bytes=args.max_file_size)
     if args.json:
         print(json.dumps(report.__dict__))
-    elif not args.quiet or report.failed:
+    elif not args.quiet or report.failed or report.warnings:
         _print_report(report, sys.stderr if args.quiet else sys.stdout)
     return 1 if report.failed else 0
 
@@ -54,6 +65,19 @@ def _print_report(report: IngestReport, out: TextIO) -> None:
     print(report.summary(), file=out)
     for path, reason in report.failed:
         print(f"  failed: {path}: {reason}", file=out)
+    for path, message in report.warnings:
+        print(f"  warning: {path}: {message}", file=out)
+
+
+def _size(text: str) -> int:
+    """A size in bytes from "64MB", "500k", "2 GiB" or "1048576" (k, M, G are powers of
+    1024)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", text, re.IGNORECASE)
+    size = int(float(match[1]) * 1024 ** "_kmg".index(match[2].lower() or "_")) if match else 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size; write it like 64MB, 500k or 1048576 (bytes)")
+    return size
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -65,7 +89,7 @@ def _search(args: argparse.Namespace) -> int:
         if handle is None:
             batches: Iterator[list[str]] = iter([[args.question]])
         else:
-            batches = _batched(_read_questions(handle), _QUERY_FILE_BATCH)
+            batches = _batched(_read_questions(handle, args.queries), _QUERY_FILE_BATCH)
         for questions in batches:
             for question, hits in zip(questions, index.search(questions, args.k,
                                                               filters=filters,
@@ -79,17 +103,23 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_questions(source: str) -> TextIO:
+def _open_questions(source: str) -> BinaryIO:
     if source == "-":
-        return sys.stdin
+        return sys.stdin.buffer
     try:
-        return open(source, encoding="utf-8")
+        return open(source, "rb")
     except OSError as error:
         raise ValueError(f"cannot read --queries {source}: {error.strerror or error}") from None
 
 
-def _read_questions(handle: TextIO) -> Iterator[str]:
-    for line in handle:
+def _read_questions(handle: BinaryIO, name: str) -> Iterator[str]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"--queries {name}, line {number}: byte 0x{raw[error.start]:02X} at column "
+                f"{error.start + 1} is not UTF-8; save the file as UTF-8") from None
         if line.strip():
             yield line.strip()
 
@@ -139,6 +169,23 @@ def _info(args: argparse.Namespace) -> int:
     for name, value in rows:
         print(f"{name:<12} {value}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    with ArticleIndex.open(args.index, create=False) as index:
+        problems = index.check()
+        counts = index.info()
+    if not problems:
+        print(f"{args.index}: sound ({counts['articles']} articles, {counts['passages']} "
+              f"passages in {counts['segments']} segment(s) checked)")
+        return 0
+    print(f"{args.index}: damaged", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    print(f"To repair: ingest the articles again into an empty folder (articleqa ingest --index "
+          f"NEW_FOLDER ARTICLES...), then use that folder instead of {args.index}",
+          file=sys.stderr)
+    return 1
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -282,8 +329,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--overlap-tokens", type=int, default=DEFAULT_OVERLAP_TOKENS,
                         help="tokens of whole sentences a passage repeats from the one before, "
                         "for a new index (default: %(default)s)")
+    ingest.add_argument("--max-file-size", type=_size, default=DEFAULT_MAX_FILE_BYTES,
+                        metavar="SIZE", help="refuse article files larger than this, e.g. "
+                        "500MB (default: 64MB; k, M, G count in 1024s)")
     ingest.add_argument("--quiet", "-q", action="store_true",
-                        help="no progress bar; print only failures")
+                        help="no progress bar; print only failures and warnings")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
 
     search = command("search", "find the passages that best answer questions",
@@ -303,6 +353,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=6, help="passages to answer from (default: 6)")
     ask.add_argument("--json", action="store_true", help="the answer and citations as JSON")
     _add_filters(ask)
+
+    command("check", "check the whole index for damage: SQLite integrity, segment "
+            "checksums, vectors and BM25 rows against passages, article texts against their ids",
+            "articleqa check --index embeddings", _check)
 
     info = command("info", "show what the index holds", "articleqa info --json", _info)
     info.add_argument("--json", action="store_true", help="print as JSON")

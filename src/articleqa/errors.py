@@ -33,6 +33,11 @@ class IndexCorruptError(ArticleQAError):
     """An index file is missing, truncated or inconsistent with the others."""
 
 
+class IndexReadOnlyError(ArticleQAError):
+    """The index folder cannot be written (read-only media): searching works, writing does
+    not."""
+
+
 class ModelLoadError(ArticleQAError):
     """The embedding model could not be loaded (offline, so it must be on this machine)."""
 

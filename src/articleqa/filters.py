@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from articleqa.readers.article import check_unicode
+
 #: The keys a filters mapping may have (``article_ids`` is a synonym of ``article_id``).
 FILTER_KEYS = ("source", "country", "since", "until", "article_id")
 
@@ -37,12 +39,17 @@ def parse_filters(filters: Mapping[str, object] | Filters | None) -> Filters:
     list). None and empty values are no restriction.
 
     Raises:
-        ValueError: For an unknown key or a malformed value.
+        ValueError: For filters that are not a mapping, an unknown key, a malformed value, or
+            ``since`` later than ``until``.
     """
     if isinstance(filters, Filters):
         return filters
     if not filters:
         return Filters()
+    if not isinstance(filters, Mapping):
+        raise ValueError(f"filters={filters!r} must be a mapping such as "
+                         "{'source': 'Hespress', 'since': '2025-01-01'}, not "
+                         f"{type(filters).__name__}")
     known = {*FILTER_KEYS, "article_ids"}
     unknown = set(filters) - known
     if unknown:
@@ -54,11 +61,15 @@ def parse_filters(filters: Mapping[str, object] | Filters | None) -> Filters:
     if ids is not None and (not isinstance(ids, (list, tuple, set, frozenset))
                             or not all(isinstance(i, str) for i in ids)):
         raise ValueError(f"filter article_id={ids!r} must be an article id or a list of ids")
+    since, until = _date_filter(values, "since"), _date_filter(values, "until")
+    if since is not None and until is not None and since > until:
+        raise ValueError(f"filter since={since.isoformat()} is later than until="
+                         f"{until.isoformat()}, so no article could match; swap them")
     return Filters(
         source=_text_filter(values, "source"),
         country=_text_filter(values, "country"),
-        since=_date_filter(values, "since"),
-        until=_date_filter(values, "until"),
+        since=since,
+        until=until,
         article_ids=tuple(ids) if ids is not None else None,
     )
 
@@ -67,6 +78,8 @@ def _text_filter(values: Mapping[str, object], key: str) -> str | None:
     value = values.get(key)
     if value is not None and not isinstance(value, str):
         raise ValueError(f"filter {key}={value!r} must be a string")
+    if value is not None:
+        check_unicode(value, f"filter {key}")
     return value
 
 

@@ -24,11 +24,17 @@ from articleqa.answering import MAX_SENTENCES, Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, chunk_article
 from articleqa.coverage import Take
 from articleqa.embedding import DEFAULT_MODEL, Encoder, canonical_model_name, load_encoder
-from articleqa.errors import ArticleNotFoundError, ArticleReadError, IndexMismatchError
+from articleqa.errors import (
+    ArticleNotFoundError,
+    ArticleQAError,
+    ArticleReadError,
+    IndexMismatchError,
+)
 from articleqa.filters import Filters, parse_filters
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_config_from_env
 from articleqa.readers import Article, iter_article_files, read_articles
+from articleqa.readers.decoding import DEFAULT_MAX_FILE_BYTES
 from articleqa.retrieval import DEFAULT_MODE, DEFAULT_PER_ARTICLE, Hit
 from articleqa.store import IndexStore, Manifest
 
@@ -59,28 +65,38 @@ class IngestReport:
     Attributes:
         added: Ids of the articles newly stored.
         unchanged: Ids of the articles that were already stored (nothing embedded for them).
+        updated: Ids of stored articles given fields they lacked (outlet, country, date,
+            address: from ``source=``/``country=`` or the file), without embedding again.
         removed: Ids of the articles removed because their file changed or no longer holds them.
         duplicates: ``(path, article_id)`` of articles read twice in this ingest (stored once).
         failed: ``(path, reason)`` of files or records that could not be read.
+        warnings: ``(path, message)`` of what was stored with a loss (an unreadable date: the
+            article is stored undated).
         passages: Passages embedded.
         seconds: Wall time of the ingest.
     """
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     passages: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
         parts = [f"{len(self.added)} added", f"{len(self.unchanged)} unchanged"]
+        if self.updated:
+            parts.append(f"{len(self.updated)} updated")
         if self.removed:
             parts.append(f"{len(self.removed)} removed")
         if self.duplicates:
             parts.append(f"{len(self.duplicates)} duplicates")
         parts.append(f"{len(self.failed)} failed")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warning" + "s" * (len(self.warnings) != 1))
         passages = "1 passage" if self.passages == 1 else f"{self.passages} passages"
         return f"{', '.join(parts)}; {passages} embedded in {self.seconds:.1f}s"
 
@@ -142,6 +158,8 @@ class ArticleIndex:
             IndexNotFoundError: If there is no index and ``create`` is False.
             IndexMismatchError: If the index was built with another model or format version.
             IndexCorruptError: If the index files are damaged.
+            IndexReadOnlyError: If the folder is new and cannot be written. (An existing index
+                on read-only media opens for searching; writing it raises this error.)
             ModelLoadError: If the model cannot be loaded from this machine.
         """
         folder = Path(path) if path is not None else default_index_path()
@@ -205,14 +223,17 @@ class ArticleIndex:
         country: str | None = None,
         today: dt.date | None = None,
         progress: bool | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> IngestReport:
         """Reads article files and folders (recursively) and adds what is new or changed.
 
-        Articles already stored are not embedded again. When a file that was ingested before
-        now holds other articles (it was edited), the articles it no longer holds are removed
-        unless another file still holds them; a file with a record that cannot be read removes
-        nothing until it reads cleanly. Files that cannot be read are reported in ``failed`` and
-        the others are still added.
+        Articles already stored are not embedded again, but get the outlet, country, date and
+        address they lack from ``source``, ``country`` or the file (``report.updated``). When a
+        file that was ingested before now holds other articles (it was edited), the articles it
+        no longer holds are removed unless another file still holds them; a file with a record
+        that cannot be read removes nothing until it reads cleanly. Files that cannot be read
+        (whatever the reason) are reported in ``failed`` and the others are still added; only
+        regular files are read, each of at most ``max_file_bytes``.
 
         Args:
             paths: Files and folders.
@@ -220,11 +241,22 @@ class ArticleIndex:
             country: Country for articles whose file does not name one.
             today: The day of ingestion, used to place year-less dates; today by default.
             progress: Show a progress bar; by default only when stderr is a terminal.
+            max_file_bytes: The largest file read (64 MiB by default); a larger one fails
+                with a message.
 
         Returns:
-            What was added, unchanged, removed and failed.
+            What was added, unchanged, updated, removed and failed, and the warnings.
+
+        Raises:
+            ValueError: If ``max_file_bytes`` is not a whole number of bytes, 1 or more.
+            IndexReadOnlyError: If the index folder cannot be written.
+            IndexCorruptError: If the index is damaged (``check`` lists what).
         """
         started = time.perf_counter()
+        if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, int) \
+                or max_file_bytes < 1:
+            raise ValueError(f"max_file_bytes={max_file_bytes!r} must be a whole number of "
+                             "bytes, 1 or more")
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         report = IngestReport()
@@ -236,13 +268,14 @@ class ArticleIndex:
             read_ok: dict[str, set[str]] = {}
             pending: list[tuple[Article, list[Chunk], str]] = []
             seen: set[str] = set()
+            fills: list[Article] = []  # known articles, with what they may fill in
             for path, problem in files:
                 bar.update(1)
                 if problem is not None:
                     report.failed.append((str(path), problem))
                     continue
                 failures = len(report.failed)
-                articles = self._read(path, today, report)
+                articles = self._read(path, today, max_file_bytes, report)
                 if articles is None:
                     continue
                 file = str(path.resolve())  # one key per file, however it was spelled
@@ -257,18 +290,31 @@ class ArticleIndex:
                     elif article.id in known:
                         report.unchanged.append(article.id)
                         links.append((file, article.id))
+                        fills.append(_fill(article, source=source, country=country))
                     else:
                         filled = _fill(article, source=source, country=country)
-                        chunks = self._chunk(filled)
+                        try:
+                            chunks = self._chunk(filled)
+                        except ArticleQAError:  # the model cannot load: no article can be cut
+                            raise
+                        except Exception as error:  # noqa: BLE001 - this article's failure
+                            report.failed.append((article.path or str(path), "cannot cut into "
+                                                  f"passages ({type(error).__name__}: "
+                                                  f"{str(error)[:200] or 'no details'})"))
+                            continue
                         pending.append((filled, chunks, file))
                     seen.add(article.id)
                 if links:
                     self._store.link_files(links)
+                if len(fills) >= COMMIT_PASSAGES:  # one transaction for many files
+                    report.updated.extend(self._store.fill_missing(fills))
+                    fills = []
                 if sum(len(chunks) for _, chunks, _ in pending) >= COMMIT_PASSAGES:
                     self._commit(pending, report)
                     bar.set_postfix(passages=report.passages)
                     pending = []
             self._commit(pending, report)
+            report.updated.extend(self._store.fill_missing(fills))
             for path, keep in read_ok.items():
                 report.removed.extend(self._store.unlink_file(path, keep))
             self._store.merge_segments()
@@ -280,6 +326,7 @@ class ArticleIndex:
 
         Raises:
             ArticleNotFoundError: If no article has that id.
+            IndexReadOnlyError: If the index folder cannot be written.
         """
         with self._store.writing():
             if not self._store.remove([article_id]):
@@ -299,17 +346,25 @@ class ArticleIndex:
         overlap = min(manifest.overlap_tokens, budget // 2 - 1)
         return chunk_article(article, self.encoder.count_tokens, budget, max(0, overlap))
 
-    def _read(self, path: Path, today: dt.date | None, report: IngestReport
+    def _read(self, path: Path, today: dt.date | None, max_bytes: int, report: IngestReport
               ) -> list[Article] | None:
+        warnings: list[tuple[str, str]] = []
         try:
-            articles, errors = read_articles(path, today=today)
+            articles, errors = read_articles(path, today=today, max_bytes=max_bytes,
+                                             warnings=warnings)
         except ArticleReadError as error:
             report.failed.append((error.path, error.reason))
             return None
         except OSError as error:
             report.failed.append((str(path), f"cannot read the file: {error.strerror or error}"))
             return None
+        except Exception as error:  # noqa: BLE001 - RecursionError, MemoryError, a bug
+            # A reader's bug or an input no reader foresaw must cost only this file.
+            report.failed.append((str(path), f"cannot read the file ({type(error).__name__}: "
+                                              f"{str(error)[:200] or 'no details'})"))
+            return None
         report.failed.extend((e.path, e.reason) for e in errors)
+        report.warnings.extend(warnings)
         return articles
 
     def _commit(self, pending: list[tuple[Article, list[Chunk], str]],
@@ -367,9 +422,10 @@ class ArticleIndex:
             One list of hits per question, in the order of the questions.
 
         Raises:
-            ValueError: If a question is empty or not a string, ``k`` < 1, ``mode`` or
-                ``per_article`` is invalid, a filter is unknown or malformed, or ``as_of`` is
-                not a date.
+            ValueError: If a question is empty, not a string or not valid Unicode (a lone
+                surrogate), ``k`` < 1, ``mode`` or ``per_article`` is invalid, a filter is
+                unknown or malformed, or ``as_of`` is not a date.
+            IndexCorruptError: If a file the search reads is damaged; the message names it.
         """
         return retrieval.search(self._store, self.encoder, questions, k,
                                 filters=parse_filters(filters), mode=mode,
@@ -407,8 +463,9 @@ class ArticleIndex:
             The answer; ``answer.answered`` is False when the articles do not answer.
 
         Raises:
-            ValueError: If the question is empty, ``k`` or a filter is invalid, or ``as_of``
-                is not a date.
+            ValueError: If the question is empty or not valid Unicode, ``k`` or a filter is
+                invalid, or ``as_of`` is not a date.
+            IndexCorruptError: If a file the answer reads is damaged; the message names it.
         """
         *_, final = self.ask_stream(question, history, k=k, filters=filters,
                                     max_sentences=max_sentences, as_of=as_of)
@@ -469,6 +526,16 @@ class ArticleIndex:
             "size_bytes": self._store.size_bytes(),
             **facets,
         }
+
+    def check(self) -> list[str]:
+        """Checks the whole index (see :meth:`articleqa.store.IndexStore.check`): SQLite
+        integrity, segment checksums, vectors and BM25 rows against passages, orphans, and
+        every article's text against its id.
+
+        Returns:
+            What is wrong, one line each; empty when the index is sound.
+        """
+        return self._store.check()
 
     def article_paths(self, article_id: str) -> list[str]:
         """Every file the article was read from (the same article under several names)."""

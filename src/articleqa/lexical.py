@@ -8,7 +8,10 @@ name in the headline. The same function makes the terms of a question, so both s
 - possessives are cut ("Hammouchi's" -> hammouchi);
 - a word with a doubled letter also yields its single-letter spelling, so variant spellings of
   a name meet ("Hammouchi" and "Hamouchi" -> hamouchi; "Randall" and "Randal" -> randal);
-- common English words are left out of both.
+- common English words are left out of both;
+- Chinese and Japanese, written without spaces, become overlapping character pairs
+  ("经济增长" -> 经济, 济增, 增长), so a question matches a passage on its words whatever the
+  run of characters around them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from articleqa.vocab import STOPWORDS
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*[^\W_]*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _DOUBLED = re.compile(r"([^\W\d_])\1+")
+# Han ideographs (with extension A and compatibility forms), hiragana and katakana.
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
 
 
 def terms(text: str) -> list[str]:
@@ -31,10 +36,27 @@ def terms(text: str) -> list[str]:
         token = re.sub(r"['’]s$", "", token).replace("'", "").replace("’", "")
         if not token or token in STOPWORDS:
             continue
+        if _CJK.search(token):
+            out.extend(_cjk_terms(token))
+            continue
         out.append(token)
         single = _DOUBLED.sub(r"\1", token)
         if single != token and not token[0].isdigit():
             out.append(single)
+    return out
+
+
+def _cjk_terms(token: str) -> list[str]:
+    """A token with Chinese or Japanese in it: each run of such characters as overlapping
+    pairs (one character alone stays one), the rest as it is."""
+    out = []
+    for piece in _CJK.split(token):
+        if not piece:
+            continue
+        if _CJK.fullmatch(piece):
+            out.extend(piece[i : i + 2] for i in range(max(1, len(piece) - 1)))
+        else:
+            out.append(piece)
     return out
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from articleqa.embedding import Encoder
 from articleqa.filters import Filters
-from articleqa.readers.article import Article
+from articleqa.readers.article import Article, check_unicode
 from articleqa.store import ChunkRecord, IndexStore
 from articleqa.timewindow import as_of_date, narrow, parse_time, recency_prior
 
@@ -243,4 +243,8 @@ def check_question(question: object, number: int | None = None) -> str:
         raise ValueError(f"{which} is {type(question).__name__}, not text")
     if not question.strip():
         raise ValueError(f"{which} is empty; ask something")
+    check_unicode(question, which)
     return question.strip()
+
+
+

@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import fcntl
 import functools
+import hashlib
 import json
 import math
 import os
@@ -34,19 +35,28 @@ from typing import Any, TypeVar
 import faiss
 import numpy as np
 
-from articleqa.chunking import Chunk
-from articleqa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from articleqa.chunking import Chunk, chunk_matches_id
+from articleqa.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexReadOnlyError,
+)
 from articleqa.filters import Filters
 from articleqa.lexical import fts_query, passage_for_embedding, terms
-from articleqa.readers.article import Article
+from articleqa.readers.article import Article, article_id
 
 FORMAT_NAME = "articleqa-index"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 RECORDS = "records.sqlite"
+#: SHA-256 and size of records.sqlite as the last writer left it (absent while one writes).
+RECORDS_DIGEST = "records.sqlite.sha256"
 SEGMENTS = "segments"
 #: Above this many segments, the smallest are merged after a write.
 MAX_SEGMENTS = 8
+#: How long an SQLite statement waits for another process's lock.
+BUSY_TIMEOUT_MS = 10_000
 #: Searches of fewer queries run FAISS on one thread.
 FEW_QUERIES = 16
 
@@ -86,7 +96,8 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS segments (
     name TEXT PRIMARY KEY,
     vectors INTEGER NOT NULL,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    checksum TEXT
 );
 CREATE TABLE IF NOT EXISTS tombstones (
     vector_id INTEGER PRIMARY KEY,
@@ -130,14 +141,21 @@ class ChunkRecord:
     article: Article
 
 
+#: What to do about a damaged index, the end of every message that reports damage.
+REBUILD = "rebuild it by ingesting the articles again into an empty folder"
+
+
 def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
     """Runs the method under the store's lock: one thread at a time uses the SQLite connection
-    and the loaded FAISS state."""
+    and the loaded FAISS state. A damaged or read-only database becomes a one-line error."""
 
     @functools.wraps(method)
     def locked(self: IndexStore, *args: Any, **kwargs: Any) -> _T:
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as error:
+                raise self._database_error(error) from error
 
     return locked
 
@@ -149,15 +167,22 @@ class IndexStore:
     ingest holds it only while it writes a batch, not while the batch is embedded).
     """
 
-    def __init__(self, path: Path, manifest: Manifest) -> None:
+    def __init__(self, path: Path, manifest: Manifest, *, read_only: bool = False) -> None:
         self.path = path
         self.manifest = manifest
+        #: The folder cannot be written (read-only media): searches work, writes are refused.
+        self.read_only = read_only
         self._lock = threading.RLock()
-        self._db = _connect(path / RECORDS)
+        self._db = _connect(path / RECORDS, read_only=read_only)
+        self._checksums = True  # the segments table records checksums (see _migrate)
         self._segments: dict[str, faiss.Index] = {}
         self._tombstones = np.zeros(0, dtype=np.int64)
         self._live = 0  # vectors in the segments less the tombstones
         self._rarity: dict[str, float] = {}  # per term, for the state loaded (see refresh)
+        # Articles, and passages (id, start, end), whose text was checked against their ids
+        # in the state loaded (see refresh and records).
+        self._verified_articles: set[str] = set()
+        self._verified_passages: set[tuple[str, int, int]] = set()
         self._data_version = -1
 
     # -- opening -------------------------------------------------------------------------
@@ -183,35 +208,55 @@ class IndexStore:
                 f"{folder / RECORDS} is missing: the index is damaged; rebuild it by ingesting "
                 f"the articles again into an empty folder"
             )
+        read_only = not os.access(folder, os.W_OK) or not os.access(folder / RECORDS, os.W_OK)
         try:
-            store = cls(folder, manifest)
+            store = cls(folder, manifest, read_only=read_only)
         except sqlite3.DatabaseError as error:  # not an SQLite file at all
             raise IndexCorruptError(
-                f"{folder / RECORDS} is unreadable ({error}); the index is damaged: rebuild "
-                f"it by ingesting the articles again into an empty folder"
+                f"{folder / RECORDS} is unreadable ({error}); the index is damaged: {REBUILD}"
             ) from error
-        store._check_records()
+        try:
+            with store._lock:
+                try:
+                    store._check_records()
+                    store._migrate()
+                except sqlite3.DatabaseError as error:
+                    raise store._database_error(error) from error
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], manifest: Manifest) -> IndexStore:
-        """Creates an empty index in ``path`` (a new or empty folder).
+        """Creates an empty index in ``path`` (a new or empty folder), or opens the index that
+        another process created there meanwhile (creating holds the write lock).
 
         Raises:
             ValueError: If ``path`` is a file, or a folder that holds other files.
+            IndexReadOnlyError: If the folder cannot be written.
         """
         folder = Path(path)
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"{folder} is a file; give a folder for the index")
-        folder.mkdir(parents=True, exist_ok=True)
-        # What an interrupted create() leaves behind may be reused; anything else is not ours.
-        ours = {RECORDS, RECORDS + "-wal", RECORDS + "-shm", SEGMENTS, "write.lock"}
-        strangers = [p.name for p in folder.iterdir() if p.name not in ours | {".gitkeep"}]
-        if strangers:
-            raise ValueError(
-                f"{folder} is not empty and holds no articleqa index ({', '.join(strangers[:3])}"
-                f"{', ...' if len(strangers) > 3 else ''}); give an empty or new folder"
-            )
+        if folder.is_dir() and not (folder / MANIFEST).exists():
+            _refuse_strangers(folder)  # before the lock file is made in someone's folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = open(folder / "write.lock", "a+b")  # noqa: SIM115 - held through creation
+        except OSError as error:
+            raise IndexReadOnlyError(
+                f"cannot make an index in {folder}: {error.strerror or error}; give a folder "
+                "that can be written") from None
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # a second creator waits, then opens
+            if (folder / MANIFEST).exists():
+                return cls.open(folder)
+            return cls._create_locked(folder, manifest)
+
+    @classmethod
+    def _create_locked(cls, folder: Path, manifest: Manifest) -> IndexStore:
+        _refuse_strangers(folder)
         (folder / SEGMENTS).mkdir(exist_ok=True)
         stamped = Manifest(**{**manifest.__dict__, "created": _now()})
         store = cls(folder, stamped)
@@ -219,10 +264,10 @@ class IndexStore:
         _write_atomically(folder / MANIFEST, stamped.to_json().encode())
         return store
 
-    @_locked
     def close(self) -> None:
-        self._db.close()
-        self._segments.clear()
+        with self._lock:
+            self._db.close()
+            self._segments.clear()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -273,8 +318,16 @@ class IndexStore:
             rows = self._db.execute(
                 f"SELECT c.vector_id, a.published FROM chunks c JOIN articles a"
                 f" ON a.id = c.article_id WHERE c.vector_id IN ({marks})", batch)
-            found.update((v, dt.date.fromisoformat(p) if p else None) for v, p in rows)
+            found.update((v, self._stored_date(p)) for v, p in rows)
         return found
+
+    def _stored_date(self, text: str | None) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(text) if text else None
+        except ValueError:
+            raise IndexCorruptError(
+                f"{self.path / RECORDS} is damaged: a stored publication date reads {text!r}. "
+                f"`articleqa check --index {self.path}` lists all damage; {REBUILD}") from None
 
     @_locked
     def lead_passages(self, filters: Filters) -> list[tuple[str, int, str | None]]:
@@ -319,7 +372,22 @@ class IndexStore:
         row = self._db.execute(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
-        return _article_from_row(row) if row else None
+        return self._verified_article(row) if row else None
+
+    def _verified_article(self, row: Sequence) -> Article:
+        """The article of a row, its text checked against its id (a hash of headline and
+        body), so that damage never changes what an answer quotes; once per article for each
+        committed state this store loads."""
+        if row[0] in self._verified_articles:
+            return _article_from_row(row)
+        article = _sound_article(row)
+        if article is None:
+            raise IndexCorruptError(
+                f"{self.path / RECORDS} is damaged: the stored record of article {row[0]} no "
+                f"longer matches its id (a hash of its headline and body). `articleqa check "
+                f"--index {self.path}` lists all damage; {REBUILD}")
+        self._verified_articles.add(article.id)
+        return article
 
     @_locked
     def records(self, vector_ids: Sequence[int]) -> dict[int, ChunkRecord]:
@@ -334,8 +402,15 @@ class IndexStore:
                 batch,
             )
             for vector_id, chunk_id, start, end, *article_row in rows:
-                article = _article_from_row(article_row)
+                article = self._verified_article(article_row)
                 chunk = Chunk(chunk_id, article.id, article.body[start:end], start, end)
+                if (chunk_id, start, end) not in self._verified_passages:
+                    if not chunk_matches_id(chunk):
+                        raise IndexCorruptError(
+                            f"{self.path / RECORDS} is damaged: the offsets of passage "
+                            f"{chunk_id} no longer give the text its id was made from. "
+                            f"`articleqa check --index {self.path}` lists all damage; {REBUILD}")
+                    self._verified_passages.add((chunk_id, start, end))
                 found[vector_id] = ChunkRecord(vector_id, chunk, article)
         return found
 
@@ -463,15 +538,16 @@ class IndexStore:
             if version == self._data_version:
                 return
             with self._transaction("DEFERRED"):  # segments and tombstones from one state
-                expected = dict(self._db.execute("SELECT name, vectors FROM segments"))
+                expected = {name: (vectors, checksum) for name, vectors, checksum
+                            in self._db.execute(self._segments_sql())}
                 tombstones = np.fromiter(
                     (r[0] for r in self._db.execute("SELECT vector_id FROM tombstones")),
                     dtype=np.int64,
                 )
             try:
                 self._segments = {name: self._segments.get(name)
-                                  or self._load_segment(name, vectors)
-                                  for name, vectors in expected.items()}
+                                  or self._load_segment(name, *recorded)
+                                  for name, recorded in expected.items()}
             except _SegmentGone:
                 if self._db.execute("PRAGMA data_version").fetchone()[0] != version:
                     continue  # a writer merged segments meanwhile: read the new list
@@ -479,21 +555,108 @@ class IndexStore:
             self._tombstones = tombstones
             self._live = sum(i.ntotal for i in self._segments.values()) - len(tombstones)
             self._rarity.clear()
+            self._verified_articles.clear()
+            self._verified_passages.clear()
             self._data_version = version
             return
         raise IndexCorruptError(f"{self.path} keeps changing under this reader; try again")
+
+    @_locked
+    def check(self) -> list[str]:
+        """Checks everything that can be checked, reading every record and segment: SQLite's
+        integrity, segment checksums, vectors against live passages, BM25 rows against
+        passages, orphaned records, and each article's text against its id. (Files an
+        interrupted write left behind are no damage: the next writer deletes them.)
+
+        Returns:
+            What is wrong, one line each naming the file or record; empty when all is well.
+        """
+        problems = [f"{RECORDS}: {row[0]}" for row in
+                    self._db.execute("PRAGMA integrity_check(20)") if row[0] != "ok"]
+        changed = self._changed_since_sealed()
+        if changed:
+            problems.append(changed)
+        if not self.read_only:
+            try:
+                self._db.execute("INSERT INTO passage_terms(passage_terms) VALUES"
+                                 "('integrity-check')")
+            except sqlite3.DatabaseError as error:
+                problems.append(f"{RECORDS}: the BM25 index (passage_terms) is damaged ({error})")
+        vector_ids: set[int] = set()
+        for name, vectors, checksum in self._db.execute(self._segments_sql()).fetchall():
+            try:
+                ids, _ = _segment_contents(self._load_segment(name, vectors, checksum))
+            except IndexCorruptError as error:
+                problems.append(str(error))
+                continue
+            if checksum is None:
+                problems.append(f"{SEGMENTS}/{name}.faiss has no recorded checksum (written by "
+                                "an older articleqa); the next ingest or remove records it")
+            vector_ids.update(ids.tolist())
+        dead = {r[0] for r in self._db.execute("SELECT vector_id FROM tombstones")}
+        passages = {r[0] for r in self._db.execute("SELECT vector_id FROM chunks")}
+        terms = {r[0] for r in self._db.execute("SELECT rowid FROM passage_terms")}
+        for what, found in (("vectors in the segments", vector_ids - dead),
+                            ("BM25 rows (passage_terms)", terms)):
+            if found != passages:
+                problems.append(
+                    f"{what} do not match the passages: {len(passages - found)} passages lack "
+                    f"one, {len(found - passages)} belong to no passage")
+        if dead - vector_ids:
+            problems.append(f"{len(dead - vector_ids)} tombstones name vectors no segment holds")
+        for sql, what in (
+            ("SELECT count(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id"
+             " WHERE a.id IS NULL", "passages of no stored article"),
+            ("SELECT count(*) FROM article_files f LEFT JOIN articles a ON a.id = f.article_id"
+             " WHERE a.id IS NULL", "file links to no stored article"),
+            ("SELECT count(*) FROM chunks c LEFT JOIN segments s ON s.name = c.segment"
+             " WHERE s.name IS NULL", "passages in no recorded segment"),
+            ("SELECT count(*) FROM chunks c JOIN articles a ON a.id = c.article_id"
+             " WHERE c.start < 0 OR c.end > length(a.body) OR c.start >= c.end",
+             "passages whose offsets fall outside their article"),
+        ):
+            count = self._db.execute(sql).fetchone()[0]
+            if count:
+                problems.append(f"{RECORDS}: {count} {what}")
+        shifted = sum(not chunk_matches_id(Chunk(chunk_id, article_id, body[start:end], start, end))
+                      for chunk_id, article_id, body, start, end in self._db.execute(
+                          "SELECT c.id, c.article_id, a.body, c.start, c.end FROM chunks c"
+                          " JOIN articles a ON a.id = c.article_id"))
+        if shifted:
+            problems.append(f"{RECORDS}: {shifted} passages whose offsets no longer give the text "
+                            "their ids were made from")
+        damaged = [row[0] for row in self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles")
+                   if _sound_article(row) is None]
+        if damaged:
+            problems.append(f"{RECORDS}: the text of {len(damaged)} articles no longer matches "
+                            f"their ids ({', '.join(damaged[:3])}{', ...' * (len(damaged) > 3)})")
+        return problems
 
     # -- writing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Holds the folder's write lock; clears files a crashed writer left behind."""
-        with open(self.path / "write.lock", "a+b") as lock:
+        """Holds the folder's write lock; clears files a crashed writer left behind.
+
+        Raises:
+            IndexReadOnlyError: If the folder cannot be written.
+        """
+        if self.read_only:
+            raise self._read_only_error()
+        try:
+            lock = open(self.path / "write.lock", "a+b")  # noqa: SIM115 - closed below
+        except OSError as error:
+            raise self._read_only_error(error) from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # a second writer waits for the first
             try:
                 with self._lock:
+                    (self.path / RECORDS_DIGEST).unlink(missing_ok=True)
                     self._delete_orphans()
+                    self._record_missing_checksums()
                 yield
+                with self._lock:
+                    self._seal()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -544,10 +707,10 @@ class IndexStore:
                 self._db.execute("INSERT INTO passage_terms (rowid, terms) VALUES (?, ?)",
                                  (cursor.lastrowid, lexical))
             if chunks:
-                self._write_segment(name, np.asarray(ids, dtype=np.int64), vectors)
+                checksum = self._write_segment(name, np.asarray(ids, dtype=np.int64), vectors)
                 self._db.execute(
-                    "INSERT INTO segments (name, vectors, created) VALUES (?, ?, ?)",
-                    (name, len(ids), added),
+                    "INSERT INTO segments (name, vectors, created, checksum) VALUES (?, ?, ?, ?)",
+                    (name, len(ids), added, checksum),
                 )
             self._db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_ingest', ?)", (added,)
@@ -560,6 +723,34 @@ class IndexStore:
             self._db.executemany(
                 "INSERT OR IGNORE INTO article_files (path, article_id) VALUES (?, ?)", files
             )
+
+    @_locked
+    def fill_missing(self, articles: Sequence[Article]) -> list[str]:
+        """Gives stored articles the outlet, country, date and address they lack, from these
+        (same id) articles; fields already set are kept. Nothing is embedded again: what is
+        embedded is the headline and passage only.
+
+        Returns:
+            The ids of the articles that gained a field.
+        """
+        columns = ("source", "country", "url", "published")
+        stored: dict[str, tuple] = {}
+        for batch in _batches([a.id for a in articles], 500):
+            marks = ",".join("?" * len(batch))
+            stored.update((row[0], row[1:]) for row in self._db.execute(
+                f"SELECT id, {', '.join(columns)} FROM articles WHERE id IN ({marks})", batch))
+        fills = []
+        for article in articles:
+            given = (article.source, article.country, article.url,
+                     article.published.isoformat() if article.published else None)
+            if article.id in stored and any(old is None and new is not None
+                                            for old, new in zip(stored[article.id], given)):
+                fills.append((*given, article.id))
+        if fills:  # most re-ingests fill nothing: no transaction for them
+            sets = ", ".join(f"{column} = coalesce({column}, ?)" for column in columns)
+            with self._transaction():
+                self._db.executemany(f"UPDATE articles SET {sets} WHERE id = ?", fills)
+        return list(dict.fromkeys(fill[-1] for fill in fills))
 
     @_locked
     def unlink_file(self, path: str, keep: set[str]) -> list[str]:
@@ -640,10 +831,10 @@ class IndexStore:
         marks = ",".join("?" * len(chosen))
         with self._transaction():
             if len(ids):
-                self._write_segment(name, ids, vectors)
+                checksum = self._write_segment(name, ids, vectors)
                 self._db.execute(
-                    "INSERT INTO segments (name, vectors, created) VALUES (?, ?, ?)",
-                    (name, len(ids), _now()),
+                    "INSERT INTO segments (name, vectors, created, checksum) VALUES (?, ?, ?, ?)",
+                    (name, len(ids), _now(), checksum),
                 )
                 self._db.execute(
                     f"UPDATE chunks SET segment = ? WHERE segment IN ({marks})", (name, *chosen)
@@ -689,18 +880,23 @@ class IndexStore:
                     f" rebuild it by ingesting the articles again into an empty folder"
                 )
 
-    def _load_segment(self, name: str, expected: int) -> faiss.Index:
+    def _load_segment(self, name: str, expected: int, checksum: str | None) -> faiss.Index:
         file = self.path / SEGMENTS / f"{name}.faiss"
-        if not file.exists():
-            raise _SegmentGone(
-                f"{file} is missing; the index is damaged: rebuild it by ingesting the articles "
-                f"again into an empty folder"
-            )
-        problem = None
         try:
-            index = faiss.read_index(str(file))
-        except RuntimeError as error:
-            index, problem = None, f"FAISS cannot read it ({str(error).splitlines()[0]})"
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise _SegmentGone(f"{file} is missing; the index is damaged: {REBUILD}") from None
+        except OSError as error:
+            raise IndexCorruptError(f"{file} cannot be read ({error.strerror or error}); "
+                                    f"if the index is damaged, {REBUILD}") from None
+        problem, index = None, None
+        if checksum is not None and hashlib.sha256(data).hexdigest() != checksum:
+            problem = "its bytes changed since it was written (the checksum differs)"
+        else:
+            try:
+                index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+            except RuntimeError as error:
+                problem = f"FAISS cannot read it ({str(error).splitlines()[0]})"
         if index is not None and index.d != self.manifest.dimension:
             problem = f"its vectors have dimension {index.d}, not {self.manifest.dimension}"
         elif index is not None and index.ntotal != expected:
@@ -720,10 +916,107 @@ class IndexStore:
             return faiss.IDSelectorNot(faiss.IDSelectorBatch(self._tombstones))
         return None
 
-    def _write_segment(self, name: str, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def _write_segment(self, name: str, ids: np.ndarray, vectors: np.ndarray) -> str:
+        """Writes a segment file; returns its checksum (SHA-256 of its bytes)."""
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.manifest.dimension))
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        _write_atomically(self.path / SEGMENTS / f"{name}.faiss", faiss.serialize_index(index))
+        data = faiss.serialize_index(index)
+        _write_atomically(self.path / SEGMENTS / f"{name}.faiss", data)
+        return hashlib.sha256(memoryview(data)).hexdigest()
+
+    def _record_missing_checksums(self) -> None:
+        """Records the checksums of segments written before articleqa recorded them (taken
+        as they are now, and checked from then on)."""
+        names = [r[0] for r in self._db.execute("SELECT name FROM segments WHERE checksum IS NULL")]
+        sums = []
+        for name in names:
+            with contextlib.suppress(OSError):  # a missing file is reported where it is read
+                sums.append((_file_digest(self.path / SEGMENTS / f"{name}.faiss"), name))
+        if sums:
+            with self._transaction():
+                self._db.executemany("UPDATE segments SET checksum = ? WHERE name = ?", sums)
+
+    def _seal(self) -> None:
+        """Moves every commit into records.sqlite (a copy of the folder is then whole without
+        its WAL file) and records the file's digest, so that `check` sees any byte changed
+        after the write, even one in unused space. No digest when a reader still holds the
+        WAL: the file may change when it lets go."""
+        self._db.execute("PRAGMA busy_timeout = 200")  # a reader at work: no digest this time
+        try:
+            busy, log, done = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.DatabaseError:
+            return
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if busy or log != done:
+            return
+        file = self.path / RECORDS
+        digest = {"sha256": _file_digest(file), "size": file.stat().st_size}
+        _write_atomically(self.path / RECORDS_DIGEST, json.dumps(digest).encode())
+
+    def _changed_since_sealed(self) -> str | None:
+        """Why records.sqlite is not as the last writer left it; None if it is, or if that
+        cannot be told (no digest, or a writer at work now)."""
+        try:
+            lock = open(self.path / "write.lock", "rb")  # noqa: SIM115 - closed below
+        except OSError:
+            return None
+        with lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return None  # a writer at work: its digest is not written yet
+            try:
+                recorded = json.loads((self.path / RECORDS_DIGEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            file = self.path / RECORDS
+            if not isinstance(recorded, dict) or (
+                    recorded.get("size") == file.stat().st_size
+                    and recorded.get("sha256") == _file_digest(file)):
+                return None
+            return (f"{RECORDS} changed after the last write closed it (its SHA-256 differs "
+                    f"from the one in {RECORDS_DIGEST}): bytes were changed outside articleqa")
+
+    def _segments_sql(self) -> str:
+        """Name, vector count and checksum (None before checksums) of each segment."""
+        return f"SELECT name, vectors, {'checksum' if self._checksums else 'NULL'} FROM segments"
+
+    def _migrate(self) -> None:
+        """Upgrades an index made before segment checksums (in place when it can be written;
+        read-only, its segments are not checked)."""
+        def has_checksums() -> bool:
+            return "checksum" in {r[1] for r in self._db.execute("PRAGMA table_info(segments)")}
+
+        if has_checksums():
+            return
+        if self.read_only:
+            self._checksums = False
+            return
+        (self.path / RECORDS_DIGEST).unlink(missing_ok=True)
+        with self._transaction():
+            if not has_checksums():  # another process may have upgraded it meanwhile
+                self._db.execute("ALTER TABLE segments ADD COLUMN checksum TEXT")
+
+    def _database_error(self, error: sqlite3.DatabaseError) -> Exception:
+        """The error to raise for an SQLite error: damage and read-only media each get a line
+        that names the file and says what to do; anything else stays as it is."""
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        text = str(error)
+        if code == 8 or "readonly" in text:  # SQLITE_READONLY
+            return self._read_only_error(error)
+        if code in (11, 26) or "malformed" in text or "not a database" in text:
+            return IndexCorruptError(
+                f"{self.path / RECORDS} is damaged ({text}): `articleqa check --index "
+                f"{self.path}` lists what is wrong; {REBUILD}")
+        return error
+
+    def _read_only_error(self, error: object = None) -> IndexReadOnlyError:
+        why = f" ({getattr(error, 'strerror', None) or error})" if error is not None else ""
+        return IndexReadOnlyError(
+            f"{self.path} is read-only{why}: searching and asking work, but to ingest or remove "
+            f"articles copy the folder somewhere writable (cp -r {self.path} COPY) or mount it "
+            "writable")
 
     def _next_segment_name(self) -> str:
         row = self._db.execute("SELECT max(name) FROM segments").fetchone()
@@ -782,6 +1075,19 @@ def _filter_sql(filters: Filters) -> tuple[str, tuple[object, ...]]:
     return " AND ".join(clauses) or "1", tuple(params)
 
 
+def _refuse_strangers(folder: Path) -> None:
+    """Raises ValueError if the folder holds files that are not an index's."""
+    # What an interrupted create() leaves behind may be reused; anything else is not ours.
+    ours = {RECORDS, RECORDS + "-wal", RECORDS + "-shm", RECORDS + "-journal", SEGMENTS,
+            "write.lock", MANIFEST, MANIFEST + ".tmp", RECORDS_DIGEST, ".gitkeep"}
+    strangers = [p.name for p in folder.iterdir() if p.name not in ours]
+    if strangers:
+        raise ValueError(
+            f"{folder} is not empty and holds no articleqa index ({', '.join(strangers[:3])}"
+            f"{', ...' if len(strangers) > 3 else ''}); give an empty or new folder"
+        )
+
+
 def read_manifest(folder: Path) -> Manifest:
     """Reads and checks ``folder/manifest.json``.
 
@@ -803,8 +1109,23 @@ def read_manifest(folder: Path) -> Manifest:
                 f"articles again into an empty folder"
             )
         fields = Manifest.__dataclass_fields__.values()
+        missing = [f.name for f in fields
+                   if f.name not in data and f.default is dataclasses.MISSING]
+        if missing:
+            raise ValueError(f"it lacks the key{'s' * (len(missing) > 1)} "
+                             f"{', '.join(map(repr, missing))}")
+        for field in fields:
+            wanted = {"int": int, "str": str, "bool": bool}.get(str(field.type))
+            value = data.get(field.name, field.default)
+            if wanted is None:  # a type this check does not know: the field is not checked
+                continue
+            if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+                raise ValueError(f"{field.name!r} is {value!r}, not {field.type}")
+        if data["dimension"] < 1 or data["max_tokens"] < 1:
+            raise ValueError(f"'dimension' and 'max_tokens' must be 1 or more, not "
+                             f"{data['dimension']} and {data['max_tokens']}")
         return Manifest(**{field.name: data[field.name] for field in fields
-                           if field.name in data or field.default is dataclasses.MISSING})
+                           if field.name in data})
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         if isinstance(error, IndexMismatchError):
             raise
@@ -827,6 +1148,16 @@ def _article_to_row(article: Article) -> tuple:
             published, article.url, article.path, json.dumps(list(article.authors)))
 
 
+def _sound_article(row: Sequence) -> Article | None:
+    """The article of a row; None if the row does not read as one whose text matches its
+    id."""
+    try:
+        article = _article_from_row(row)
+    except (ValueError, TypeError, AttributeError):  # a damaged date, author list or text
+        return None
+    return article if article_id(article.title, article.body) == article.id else None
+
+
 def _article_from_row(row: Sequence) -> Article:
     (id_, title, body, source, country, published, url, path, authors) = row
     return Article(
@@ -842,11 +1173,19 @@ def _segment_contents(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
     return ids, vectors
 
 
-def _connect(file: Path) -> sqlite3.Connection:
+def _connect(file: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        # Without a -wal file no writer has the database open, and on read-only media none
+        # can: SQLite may then treat it as immutable (it could not make its -shm file).
+        wal = file.with_name(file.name + "-wal").exists()
+        uri = f"{file.resolve().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return db
     db = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
-    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return db
 
 
@@ -862,6 +1201,14 @@ def _write_atomically(file: Path, data: bytes | np.ndarray) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _file_digest(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _batches(items: list, size: int) -> Iterator[list]:

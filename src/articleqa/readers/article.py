@@ -53,8 +53,57 @@ def article_id(title: str, body: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
+#: The longest headline kept; a longer one is cut at a word and ends with "…".
+MAX_TITLE_CHARS = 500
+#: The longest outlet, country, address or author name kept (cut the same way).
+MAX_FIELD_CHARS = 2000
+#: At most this many authors are kept.
+MAX_AUTHORS = 50
+# Lone surrogates: JSON escapes such as "\\ud800" decode to them; they are no text.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """The text with lone surrogates (never valid Unicode) replaced by U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def check_unicode(text: str, which: str) -> None:
+    """Raises ValueError if ``text`` holds a lone surrogate: no valid Unicode, as bytes that are
+    not UTF-8 become when a command line is read with ``surrogateescape``, or a JSON
+    ``"\\ud800"`` escape. ``which`` names the text in the message ("the question")."""
+    bad = _SURROGATES.search(text)
+    if bad is not None:
+        raise ValueError(
+            f"{which} is not valid Unicode text: character {bad.start() + 1} is "
+            f"{ascii(bad.group())[1:-1]}, a lone surrogate (bytes that are not UTF-8?); type "
+            "it again, or save it as UTF-8")
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else cut at a word and ended with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
 def make_article(title: str, body: str, **fields: Any) -> Article:
-    """An :class:`Article` with its id computed from ``title`` and ``body``."""
+    """An :class:`Article` with its id computed from ``title`` and ``body``.
+
+    Every text is cleaned of lone surrogates; the headline and the short fields are bounded
+    (:data:`MAX_TITLE_CHARS`, :data:`MAX_FIELD_CHARS`, :data:`MAX_AUTHORS`), so a hostile file
+    cannot make a headline of megabytes.
+    """
+    title = bounded(clean_text(title), MAX_TITLE_CHARS)
+    body = clean_text(body)
+    for name in ("source", "country", "url"):
+        if isinstance(fields.get(name), str):
+            fields[name] = bounded(clean_text(fields[name]), MAX_FIELD_CHARS)
+    if "authors" in fields:
+        fields["authors"] = tuple(bounded(clean_text(a), MAX_FIELD_CHARS)
+                                  for a in fields["authors"][:MAX_AUTHORS])
     return Article(id=article_id(title, body), title=title, body=body, **fields)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import stat
 from pathlib import Path
 
 from articleqa.errors import ArticleReadError
@@ -35,8 +37,11 @@ _C1_CHARS = re.compile(r"[\x80-\x9f]")
 
 _CONVERT_HINT = "convert the file to UTF-8 and try again"
 
+#: The largest article file read by default (a file is read whole into memory).
+DEFAULT_MAX_FILE_BYTES = 64 * 2**20
 
-def read_text_file(path: Path) -> str:
+
+def read_text_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """Read an article file as text, whatever common encoding it was saved in.
 
     Byte-order marks (UTF-8, UTF-16, UTF-32) are honoured; otherwise the bytes are tried as
@@ -45,26 +50,78 @@ def read_text_file(path: Path) -> str:
 
     Args:
         path: The file to read.
+        max_bytes: The largest file read; a larger one is refused.
 
     Returns:
         The decoded text with ``\\n`` newlines.
 
     Raises:
-        ArticleReadError: If the file cannot be opened, is empty or only whitespace, looks like a
-            binary file (an image, an archive, bytes with NULs), or is in an encoding that is
-            not recognised.
+        ArticleReadError: If the file is not a regular file (a folder, a FIFO, a device, a
+            socket), is larger than ``max_bytes``, cannot be opened, is empty or only
+            whitespace, looks like a binary file (an image, an archive, bytes with NULs), or is
+            in an encoding that is not recognised.
     """
-    try:
-        data = Path(path).read_bytes()
-    except IsADirectoryError:
-        raise ArticleReadError(str(path), "is a folder, not a file") from None
-    except OSError as exc:
-        raise ArticleReadError(str(path), f"cannot read the file: {exc.strerror or exc}") from exc
+    data = read_bytes_bounded(path, max_bytes)
     text = _decode(data, str(path))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ArticleReadError(str(path), "the file is empty (it holds only whitespace)")
     return text
+
+
+def read_bytes_bounded(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``.
+
+    The file is opened without blocking and checked once open, so a FIFO, a device or a link
+    to one (``/dev/zero``) is refused rather than read, and a file that grows while it is read
+    is read no further than the limit.
+
+    Raises:
+        ArticleReadError: If the file cannot be opened, is not a regular file, or is too large.
+    """
+    where = str(path)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise ArticleReadError(where, f"cannot read the file: {exc.strerror or exc}") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise ArticleReadError(where, not_regular_reason(mode))
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise ArticleReadError(where, f"cannot read the file: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ArticleReadError(where, too_large_reason(max_bytes))
+    return data
+
+
+def not_regular_reason(mode: int) -> str:
+    """Why a file of this mode (``os.stat().st_mode``) is not read."""
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
+            "a character device" if stat.S_ISCHR(mode) else
+            "a block device" if stat.S_ISBLK(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"is {kind}, not a regular file; only regular files are read as articles"
+
+
+def too_large_reason(max_bytes: int) -> str:
+    """Why a file over the size limit is not read."""
+    return (f"the file is larger than the limit of {format_size(max_bytes)} for one file; "
+            "split it, or raise the limit (`articleqa ingest --max-file-size`, "
+            "ArticleIndex.ingest(max_file_bytes=...))")
+
+
+def format_size(size: int) -> str:
+    """A byte count for people: "64 MiB", "1.5 KiB", "12 bytes"."""
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= factor:
+            return f"{size / factor:.4g} {unit}"
+    return f"{size} bytes"
 
 
 def _decode(data: bytes, where: str) -> str:

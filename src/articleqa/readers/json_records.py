@@ -23,13 +23,17 @@ _JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 _Record = tuple[int | None, Any, str | None]
 
 
-def parse_json_records(text: str, path: str | Path) -> tuple[list[Article], list[ArticleReadError]]:
+def parse_json_records(
+    text: str, path: str | Path, *, warnings: list[tuple[str, str]] | None = None
+) -> tuple[list[Article], list[ArticleReadError]]:
     """Parse a JSON object, a JSON array of objects, or JSON Lines into articles.
 
     Fields (the first present wins): ``title``/``headline``; ``text``/``body``/``content``
     (required); ``url``; ``source``/``outlet`` (a string, or an object with ``name``);
     ``country``; ``published``/``publish_date``/``date``/``published_at`` (an ISO date or
-    date-time); ``authors`` (a list of strings, or one comma-separated string). A record without
+    date-time, or a date as feeds write it: "2023/01/24", "January 24, 2023", "Tue, 24 Jan
+    2023 10:00:00 GMT"; a record whose date cannot be read is kept undated, with a warning);
+    ``authors`` (a list of strings, or one comma-separated string). A record without
     a title takes the first sentence of its text. Other fields are ignored.
 
     A bad record in a file of many does not stop the others: it is returned as an error and the
@@ -41,6 +45,8 @@ def parse_json_records(text: str, path: str | Path) -> tuple[list[Article], list
     Args:
         text: The file's text.
         path: The file it came from.
+        warnings: Where ``(record path, message)`` of each date that could not be read is
+            added (None: not kept).
 
     Returns:
         ``(articles, errors)``: the good records, and one :class:`ArticleReadError` per bad one.
@@ -52,11 +58,22 @@ def parse_json_records(text: str, path: str | Path) -> tuple[list[Article], list
     where = str(path)
     if not text.strip():
         raise ArticleReadError(where, "the file is empty")
+    try:
+        return _parse(text, where, [] if warnings is None else warnings)
+    except RecursionError:
+        raise ArticleReadError(
+            where, "the JSON is nested too deeply to read; an article record is an object of "
+            "strings, lists of strings and at most one object for the source") from None
+
+
+def _parse(
+    text: str, where: str, warnings: list[tuple[str, str]]
+) -> tuple[list[Article], list[ArticleReadError]]:
     named_as_lines = Path(where).suffix.lower() in _JSON_LINES_SUFFIXES
     if named_as_lines:
         records = _json_lines(text)
         if records is not None:
-            return _articles_from_records(records, where)
+            return _articles_from_records(records, where, warnings)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as whole_error:
@@ -67,14 +84,14 @@ def parse_json_records(text: str, path: str | Path) -> tuple[list[Article], list
                 f"invalid JSON at line {whole_error.lineno}, column {whole_error.colno}: "
                 f"{whole_error.msg}",
             ) from None
-        return _articles_from_records(records, where)
+        return _articles_from_records(records, where, warnings)
     if isinstance(document, dict):
-        return _articles_from_records([(None, document, None)], where)
+        return _articles_from_records([(None, document, None)], where, warnings)
     if isinstance(document, list):
         if not document:
             raise ArticleReadError(where, "the JSON array is empty: there are no articles in it")
         return _articles_from_records(
-            [(n, item, None) for n, item in enumerate(document, start=1)], where
+            [(n, item, None) for n, item in enumerate(document, start=1)], where, warnings
         )
     raise ArticleReadError(
         where,
@@ -107,6 +124,10 @@ def _json_lines(text: str) -> list[_Record] | None:
         number += 1
         try:
             value = json.loads(line)
+        except RecursionError:
+            records.append((number, None, f"record {number} (line {line_number}) is JSON "
+                            "nested too deeply to read"))
+            continue
         except json.JSONDecodeError as exc:
             records.append(
                 (
@@ -124,7 +145,7 @@ def _json_lines(text: str) -> list[_Record] | None:
 
 
 def _articles_from_records(
-    records: list[_Record], where: str
+    records: list[_Record], where: str, warnings: list[tuple[str, str]]
 ) -> tuple[list[Article], list[ArticleReadError]]:
     articles: list[Article] = []
     errors: list[ArticleReadError] = []
@@ -134,13 +155,14 @@ def _articles_from_records(
             errors.append(ArticleReadError(record_path, parse_error))
             continue
         try:
-            articles.append(_article_from_record(value, number, record_path))
+            articles.append(_article_from_record(value, number, record_path, warnings))
         except ArticleReadError as exc:
             errors.append(exc)
     return articles, errors
 
 
-def _article_from_record(value: Any, number: int | None, record_path: str) -> Article:
+def _article_from_record(value: Any, number: int | None, record_path: str,
+                         warnings: list[tuple[str, str]]) -> Article:
     name = "the record" if number is None else f"record {number}"
     if not isinstance(value, dict):
         raise ArticleReadError(record_path, f"{name} is {_json_type(value)}, not a JSON object")
@@ -190,14 +212,15 @@ def _article_from_record(value: Any, number: int | None, record_path: str) -> Ar
         body,
         source=source,
         country=string(("country",)),
-        published=_record_date(field(_DATE_KEYS), name, record_path),
+        published=_record_date(field(_DATE_KEYS), name, record_path, warnings),
         url=string(("url",)),
         path=record_path,
         authors=_record_authors(value.get("authors"), name, record_path),
     )
 
 
-def _record_date(key_value: tuple[str, Any], name: str, record_path: str) -> dt.date | None:
+def _record_date(key_value: tuple[str, Any], name: str, record_path: str,
+                 warnings: list[tuple[str, str]]) -> dt.date | None:
     key, raw = key_value
     if raw is None:
         return None
@@ -211,14 +234,14 @@ def _record_date(key_value: tuple[str, Any], name: str, record_path: str) -> dt.
             return dt.datetime.fromisoformat(cleaned).date()
         except ValueError:
             pass
-        loose = _loose_date(cleaned)
+        loose = _loose_date(cleaned) if len(cleaned) <= 100 else None
         if loose is not None:
             return loose
-    raise ArticleReadError(
-        record_path,
-        f"{name} has an unreadable date in '{key}': {raw!r}; use an ISO date such as "
-        "'2024-05-17' or '2024-05-17T09:30:00Z'",
-    )
+    shown = repr(raw) if len(repr(raw)) <= 80 else repr(raw)[:77] + "..."
+    warnings.append((record_path, f"{name} has an unreadable date in '{key}': {shown}; it is "
+                     "stored undated (write the date as '2024-05-17' or '2024-05-17T09:30:00Z' "
+                     "and ingest the file again to date it)"))
+    return None
 
 
 def _loose_date(text: str) -> dt.date | None:

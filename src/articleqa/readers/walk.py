@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from articleqa.errors import ArticleReadError
 from articleqa.readers.article import Article
-from articleqa.readers.decoding import read_text_file
+from articleqa.readers.decoding import DEFAULT_MAX_FILE_BYTES, not_regular_reason, read_text_file
 from articleqa.readers.json_records import parse_json_records
 from articleqa.readers.overview import parse_overview
 from articleqa.readers.plain import parse_plain
@@ -19,7 +21,11 @@ SKIPPED_NAME_PREFIXES = ("readme", "license", "licence", "copying")
 
 
 def read_articles(
-    path: Path, *, today: dt.date | None = None
+    path: Path,
+    *,
+    today: dt.date | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    warnings: list[tuple[str, str]] | None = None,
 ) -> tuple[list[Article], list[ArticleReadError]]:
     """Read the articles in one file, choosing the reader by extension and content.
 
@@ -31,6 +37,9 @@ def read_articles(
     Args:
         path: The file.
         today: The day of ingestion, for dates shown without a year; defaults to today.
+        max_bytes: The largest file read (see :func:`read_text_file`).
+        warnings: Where ``(path, message)`` of what was read with a loss is added (a JSON
+            record's date that cannot be read: the article is kept undated).
 
     Returns:
         ``(articles, errors)``: the articles read, and the records that could not be read in a
@@ -43,7 +52,7 @@ def read_articles(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in JSON_SUFFIXES:
-        return parse_json_records(read_text_file(path), path)
+        return parse_json_records(read_text_file(path, max_bytes), path, warnings=warnings)
     if suffix not in TEXT_SUFFIXES:
         supported = ", ".join(sorted(s for s in TEXT_SUFFIXES | JSON_SUFFIXES if s))
         raise ArticleReadError(
@@ -51,7 +60,7 @@ def read_articles(
             f"the format {suffix!r} is not supported; supported are {supported} and files "
             "without an extension (read as plain text or an Overview page)",
         )
-    text = read_text_file(path)
+    text = read_text_file(path, max_bytes)
     first_line = next(line.strip() for line in text.split("\n") if line.strip())
     if first_line.lower() == "overview logo":
         return [parse_overview(text, path, today or dt.date.today())], []
@@ -63,23 +72,34 @@ def iter_article_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str 
 
     Folders are walked recursively in sorted order. Inside folders, hidden files and folders
     (names starting with ".") and files named README*, LICENSE*/LICENCE* or COPYING* (any case)
-    are skipped; a file named explicitly is always yielded.
+    are skipped; a file named explicitly is always yielded. Only regular files are read: a
+    FIFO, a device or a socket (or a link to one) is yielded with the reason it is not read.
 
     Args:
         paths: Files and folders.
 
     Yields:
         ``(path, None)`` for each file to read, and ``(path, reason)`` for a given path that
-        does not exist ("no such file or folder") or a folder that cannot be listed.
+        does not exist ("no such file or folder"), a folder that cannot be listed, or a file
+        that is not a regular file.
     """
     for given in paths:
         path = Path(given)
         if path.is_dir():
             yield from _walk(path, set())
         elif path.exists():
-            yield path, None
+            yield path, _not_regular(path)
         else:
             yield path, "no such file or folder"
+
+
+def _not_regular(path: Path) -> str | None:
+    """Why ``path`` (a link is followed) is not read as a file; None for a regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    return None if stat.S_ISREG(mode) else not_regular_reason(mode)
 
 
 def _walk(folder: Path, seen: set[Path]) -> Iterator[tuple[Path, str | None]]:
@@ -98,4 +118,4 @@ def _walk(folder: Path, seen: set[Path]) -> Iterator[tuple[Path, str | None]]:
         if child.is_dir():
             yield from _walk(child, seen)
         elif not child.name.lower().startswith(SKIPPED_NAME_PREFIXES):
-            yield child, None
+            yield child, _not_regular(child)

@@ -18,7 +18,7 @@ from articleqa.coverage import Take
 from articleqa.errors import ArticleNotFoundError, ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex
-from articleqa.retrieval import Hit, hit_to_json
+from articleqa.retrieval import Hit, check_question, hit_to_json
 from articleqa.web.render import (
     date_span,
     escape_markdown,
@@ -62,6 +62,7 @@ CSS = """
 .aq-status .aq-key { font-weight: 600; }
 .aq-upload ul { margin: 4px 0; }
 .aq-refused { color: #b91c1c; }
+.aq-warned { color: #92400e; }
 a.aq-cite { text-decoration: none; font-weight: 600; }
 """
 
@@ -181,6 +182,7 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
             yield _chat_display(turns), turns, gr.skip(), gr.skip()
             return
         try:
+            check_question(question)  # before it is shown: a stream cannot show what fails
             filters = make_filters(source, country, since, until)
         except ValueError as error:
             gr.Warning(str(error))
@@ -219,7 +221,7 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
             report = actions.upload([(path, Path(path).name) for path in files],
                                     source=(source or "").strip(),
                                     country=(country or "").strip())
-        except (ArticleQAError, OSError) as error:
+        except (ArticleQAError, OSError, ValueError) as error:
             report = (f'<p class="aq-refused">Could not add the files: '
                       f"{html.escape(str(error))}</p>")
         return (report, None, *refresh(chosen_source, chosen_country))

@@ -178,8 +178,9 @@ def _mib(size: int) -> str:
 
 def render_upload_report(report: IngestReport | None, staged: StagedUpload,
                          titles: Sequence[str] = ()) -> str:
-    """What an upload did, as HTML: the ingest summary, the headlines added, and every file
-    refused or failed with the reason, under the name the browser gave it (escaped)."""
+    """What an upload did, as HTML: the ingest summary, the headlines added, every file
+    refused or failed with the reason, and every warning (an article stored undated), under the
+    name the browser gave it (escaped)."""
     parts = ['<div class="aq-upload">']
     if report is not None:
         parts.append(f"<p><b>{html.escape(report.summary())}</b></p>")
@@ -196,6 +197,11 @@ def render_upload_report(report: IngestReport | None, staged: StagedUpload,
         items = "".join(f"<li><b>{html.escape(name)}</b>: {html.escape(reason)}</li>"
                         for name, reason in problems)
         parts.append(f'<p class="aq-refused">Refused or failed ({len(problems)}):</p>'
+                     f"<ul>{items}</ul>")
+    if report is not None and report.warnings:
+        items = "".join(f"<li><b>{html.escape(_failed_name(path, staged.names))}</b>: "
+                        f"{html.escape(message)}</li>" for path, message in report.warnings)
+        parts.append(f'<p class="aq-warned">Added with warnings ({len(report.warnings)}):</p>'
                      f"<ul>{items}</ul>")
     if staged.skipped:
         parts.append(f"<p>Skipped as not articles: {len(staged.skipped)} "
