@@ -13,6 +13,7 @@ from articleqa.errors import (
     IndexNotFoundError,
     LLMError,
     ModelLoadError,
+    StoreUnavailableError,
 )
 from articleqa.index import ArticleIndex, IngestReport
 from articleqa.readers.article import Article
@@ -34,4 +35,5 @@ __all__ = [
     "IngestReport",
     "LLMError",
     "ModelLoadError",
+    "StoreUnavailableError",
 ]

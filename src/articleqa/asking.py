@@ -20,7 +20,7 @@ from articleqa.followup import earlier_answer_articles, resolve_follow_up
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_answer_stream
 from articleqa.retrieval import check_question, search
-from articleqa.store import IndexStore
+from articleqa.storage import Store
 
 #: Passages an answer is built from.
 ANSWER_PASSAGES = 6
@@ -29,7 +29,7 @@ FOLLOW_UP_PASSAGES = 3
 
 
 def ask_stream(
-    store: IndexStore,
+    store: Store,
     encoder: Encoder,
     question: str,
     history: Sequence[Mapping[str, object]] | None = None,

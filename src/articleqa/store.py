@@ -219,6 +219,10 @@ class IndexStore:
         _write_atomically(folder / MANIFEST, stamped.to_json().encode())
         return store
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     @_locked
     def close(self) -> None:
         self._db.close()
@@ -423,6 +427,19 @@ class IndexStore:
         return merge_top_k(np.hstack(parts_scores), np.hstack(parts_ids), k)
 
     @_locked
+    def dense_search(
+        self, queries: np.ndarray, k: int, filters: Filters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` among the passages whose article matches ``filters``, with no more
+        columns than there are such passages."""
+        matching = filters is not None and not filters.is_empty()
+        allowed = self.matching_vector_ids(filters) if matching else None
+        k = min(k, self.live_count() if allowed is None else len(allowed))
+        if k == 0:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        return self.search(queries, k, allowed)
+
+    @_locked
     def refresh(self) -> None:
         """Loads what other writers committed since the last call (cheap when nothing did)."""
         for _ in range(5):
@@ -471,14 +488,17 @@ class IndexStore:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         files: Sequence[tuple[str, str]] = (),
-    ) -> None:
+    ) -> list[str]:
         """Stores articles with their passages and vectors, in one transaction.
 
         Args:
-            articles: New articles (ids not yet stored).
+            articles: New articles (ids not yet stored: the caller holds :meth:`writing`).
             chunks: Their passages; ``vectors[i]`` is the vector of ``chunks[i]``.
             vectors: ``(len(chunks), dimension)`` float32, unit rows.
             files: ``(path, article_id)`` pairs: which file each article was read from.
+
+        Returns:
+            The ids of ``articles``.
         """
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
@@ -519,6 +539,7 @@ class IndexStore:
             self._db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_ingest', ?)", (added,)
             )
+        return [article.id for article in articles]
 
     @_locked
     def link_files(self, files: Sequence[tuple[str, str]]) -> None:
@@ -573,6 +594,10 @@ class IndexStore:
                 self._db.execute("DELETE FROM article_files WHERE article_id = ?", (article_id,))
                 self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return removed
+
+    def compact(self) -> None:
+        """:meth:`merge_segments` with the default bound."""
+        self.merge_segments()
 
     @_locked
     def merge_segments(self, max_segments: int = MAX_SEGMENTS) -> None:
@@ -749,6 +774,36 @@ def _filter_sql(filters: Filters) -> tuple[str, tuple[object, ...]]:
     return " AND ".join(clauses) or "1", tuple(params)
 
 
+def manifest_from_data(data: object, where: str, empty: str) -> Manifest:
+    """The manifest in ``data`` (its JSON), checked.
+
+    Args:
+        data: The manifest's JSON data.
+        where: What holds the index, for messages.
+        empty: Where to rebuild it, for messages ("an empty folder").
+
+    Raises:
+        ValueError: If ``data`` is not an articleqa manifest.
+        IndexMismatchError: If another format version wrote it.
+    """
+    if not isinstance(data, dict):
+        raise ValueError(f"it holds {type(data).__name__}, not a JSON object")
+    if data.get("format") != FORMAT_NAME:
+        raise ValueError(f"format is {data.get('format')!r}, not {FORMAT_NAME!r}")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"{where} was written by index format version {data.get('format_version')}; "
+            f"this articleqa reads version {FORMAT_VERSION}. Rebuild it: ingest the "
+            f"articles again into {empty}"
+        )
+    fields = Manifest.__dataclass_fields__.values()
+    try:
+        return Manifest(**{field.name: data[field.name] for field in fields
+                           if field.name in data or field.default is dataclasses.MISSING})
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"it lacks {error}") from error
+
+
 def read_manifest(folder: Path) -> Manifest:
     """Reads and checks ``folder/manifest.json``.
 
@@ -758,23 +813,9 @@ def read_manifest(folder: Path) -> Manifest:
     """
     file = folder / MANIFEST
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError(f"it holds {type(data).__name__}, not a JSON object")
-        if data.get("format") != FORMAT_NAME:
-            raise ValueError(f"format is {data.get('format')!r}, not {FORMAT_NAME!r}")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"{folder} was written by index format version {data.get('format_version')}; "
-                f"this articleqa reads version {FORMAT_VERSION}. Rebuild it: ingest the "
-                f"articles again into an empty folder"
-            )
-        fields = Manifest.__dataclass_fields__.values()
-        return Manifest(**{field.name: data[field.name] for field in fields
-                           if field.name in data or field.default is dataclasses.MISSING})
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
-        if isinstance(error, IndexMismatchError):
-            raise
+        return manifest_from_data(json.loads(file.read_text(encoding="utf-8")), str(folder),
+                                  "an empty folder")
+    except (ValueError, UnicodeDecodeError) as error:
         raise IndexCorruptError(
             f"{file} is not a valid articleqa manifest ({error}); the index is damaged: rebuild "
             f"it by ingesting the articles again into an empty folder"

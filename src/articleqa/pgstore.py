@@ -1,0 +1,536 @@
+"""The index in a PostgreSQL database with pgvector: for several app servers and ingest workers.
+
+Tables (in the schema the connection's ``search_path`` names first, ``public`` by default)::
+
+    articleqa_manifest   one row: the manifest (model, dimension, chunking), checked on connect
+    articleqa_articles   articles, keyed by their content id
+    articleqa_files      (path, article_id): which files an article was read from
+    articleqa_passages   passages: content id, offsets, vector(384) with an HNSW index (inner
+                         product), and their lexical terms as a tsvector with a GIN index
+
+Each write is one transaction, so a reader sees a batch whole or not at all and a killed ingest
+leaves the last committed state. Articles and passages are keyed by content ids and inserted
+with ``ON CONFLICT DO NOTHING`` (in id order, so two writers never deadlock): two ingests of the
+same files store each article once, and ingests of different files commit side by side.
+
+Dense search orders by the pgvector inner product with HNSW (``hnsw.ef_search`` =
+:data:`EF_SEARCH`, iterative scans so that filters still give ``k`` rows); lexical search
+matches the passages' terms (made by :func:`articleqa.lexical.terms`, stemmed by a Snowball
+dictionary) and ranks them by ``ts_rank_cd``. Filters are SQL ``WHERE`` clauses inside both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import threading
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from articleqa.chunking import Chunk
+from articleqa.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    StoreUnavailableError,
+)
+from articleqa.filters import Filters
+from articleqa.lexical import passage_for_embedding, terms
+from articleqa.readers.article import Article
+from articleqa.store import ChunkRecord, Manifest, manifest_from_data
+
+#: HNSW candidates per search: recall@10 against exact search is reported in docs/scaling.md.
+EF_SEARCH = 100
+#: HNSW build parameters (pgvector's defaults).
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+#: The text search configuration the passages' terms are stemmed with.
+TEXT_CONFIG = "articleqa_terms"
+TABLES = ("articleqa_manifest", "articleqa_articles", "articleqa_files", "articleqa_passages")
+
+_SCHEMA = """
+CREATE TABLE articleqa_manifest (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    manifest jsonb NOT NULL
+);
+CREATE TABLE articleqa_articles (
+    id text PRIMARY KEY,
+    title text NOT NULL,
+    body text NOT NULL,
+    source text,
+    country text,
+    published date,
+    url text,
+    path text,
+    authors jsonb NOT NULL DEFAULT '[]',
+    added timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX articleqa_articles_source ON articleqa_articles (lower(source));
+CREATE INDEX articleqa_articles_country ON articleqa_articles (lower(country));
+CREATE INDEX articleqa_articles_published ON articleqa_articles (published);
+CREATE TABLE articleqa_files (
+    path text NOT NULL,
+    article_id text NOT NULL REFERENCES articleqa_articles (id) ON DELETE CASCADE,
+    PRIMARY KEY (path, article_id)
+);
+CREATE INDEX articleqa_files_article ON articleqa_files (article_id);
+CREATE TABLE articleqa_passages (
+    vector_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    article_id text NOT NULL REFERENCES articleqa_articles (id) ON DELETE CASCADE,
+    start integer NOT NULL,
+    "end" integer NOT NULL,
+    embedding vector({dimension}) NOT NULL,
+    terms tsvector NOT NULL
+);
+CREATE INDEX articleqa_passages_article ON articleqa_passages (article_id);
+CREATE INDEX articleqa_passages_embedding ON articleqa_passages
+    USING hnsw (embedding vector_ip_ops) WITH (m = {m}, ef_construction = {ef_construction});
+CREATE INDEX articleqa_passages_terms ON articleqa_passages USING gin (terms);
+CREATE TEXT SEARCH DICTIONARY articleqa_stem (TEMPLATE = snowball, Language = english);
+CREATE TEXT SEARCH CONFIGURATION {config} (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION {config}
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
+    WITH articleqa_stem;
+"""
+
+_ARTICLE_COLUMNS = "a.id, a.title, a.body, a.source, a.country, a.published, a.url, a.path, " \
+                   "a.authors"
+#: Serialises the creation of an index in one database (pg_advisory_xact_lock key).
+_CREATE_LOCK = 0x61716964
+
+
+class PostgresStore:
+    """An index in a PostgreSQL database. Use :meth:`open` or :meth:`create`; see the module
+    docstring. One connection per store, used by one thread at a time."""
+
+    def __init__(self, url: str, connection: Any, manifest: Manifest) -> None:
+        self.path = url
+        self.manifest = manifest
+        self._db = connection
+        self._lock = threading.RLock()
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def exists(cls, url: str) -> bool:
+        """Whether the database holds an articleqa index (its manifest table)."""
+        with contextlib.closing(_connect(url)) as db:
+            return _has_manifest(db)
+
+    @classmethod
+    def open(cls, url: str) -> PostgresStore:
+        """Connects and checks the manifest and tables.
+
+        Raises:
+            StoreUnavailableError: If the server cannot be reached or lacks pgvector.
+            IndexNotFoundError: If the database holds no articleqa index.
+            IndexMismatchError: If the index was written by another format version.
+            IndexCorruptError: If its manifest or tables are damaged.
+        """
+        db = _connect(url)
+        try:
+            if not _has_manifest(db):
+                raise IndexNotFoundError(
+                    f"no articleqa index in the database {redact(url)}: build one with "
+                    f"`articleqa ingest --index {redact(url)} ARTICLES...`"
+                )
+            manifest = _read_manifest(db, url)
+            _check_tables(db, url, manifest)
+            _prepare(db)
+        except BaseException:
+            db.close()
+            raise
+        return cls(url, db, manifest)
+
+    @classmethod
+    def create(cls, url: str, manifest: Manifest) -> PostgresStore:
+        """Creates the tables and writes the manifest (the vector extension is created when
+        missing, which needs the right to); if another process created the index first, opens
+        it instead.
+
+        Raises:
+            StoreUnavailableError: As for :meth:`open`, and when pgvector cannot be created.
+        """
+        import psycopg
+
+        with contextlib.closing(_connect(url)) as db, db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+            if not _has_manifest(db):
+                try:
+                    db.execute("CREATE EXTENSION IF NOT EXISTS vector")
+                except psycopg.Error as error:
+                    raise StoreUnavailableError(
+                        f"the database {redact(url)} lacks the pgvector extension and this "
+                        f"login cannot create it ({_first_line(error)}); have its owner run "
+                        f"`CREATE EXTENSION vector;` in it"
+                    ) from error
+                dimension = int(manifest.dimension)
+                db.execute(_SCHEMA.format(dimension=dimension, m=HNSW_M,
+                                          ef_construction=HNSW_EF_CONSTRUCTION,
+                                          config=TEXT_CONFIG))
+                stamped = Manifest(**{**manifest.__dict__, "created": _now()})
+                db.execute("INSERT INTO articleqa_manifest (manifest) VALUES (%s::jsonb)",
+                           (stamped.to_json(),))
+        return cls.open(url)
+
+    @property
+    def location(self) -> str:
+        return redact(self.path)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Articles and passages."""
+        row = self._one("SELECT (SELECT count(*) FROM articleqa_articles),"
+                        " (SELECT count(*) FROM articleqa_passages)")
+        return {"articles": row[0], "passages": row[1]}
+
+    def meta(self, key: str) -> str | None:
+        """``last_ingest``: when the newest article was stored."""
+        if key != "last_ingest":
+            return None
+        (added,) = self._one("SELECT max(added) FROM articleqa_articles")
+        return added.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if added else None
+
+    def size_bytes(self) -> int:
+        (size,) = self._one("SELECT sum(pg_total_relation_size(t)) FROM unnest(%s::regclass[]) t",
+                            (list(TABLES),))
+        return int(size or 0)
+
+    def known_article_ids(self, ids: Iterable[str]) -> set[str]:
+        rows = self._all("SELECT id FROM articleqa_articles WHERE id = ANY(%s)", (list(ids),))
+        return {r[0] for r in rows}
+
+    def article_ids_of(self, vector_ids: Iterable[int]) -> dict[int, str]:
+        rows = self._all("SELECT vector_id, article_id FROM articleqa_passages"
+                         " WHERE vector_id = ANY(%s)", ([int(v) for v in vector_ids],))
+        return dict(rows)
+
+    def files_of_article(self, article_id: str) -> list[str]:
+        rows = self._all("SELECT path FROM articleqa_files WHERE article_id = %s ORDER BY path",
+                         (article_id,))
+        return [r[0] for r in rows]
+
+    def article_ids_of_file(self, path: str) -> set[str]:
+        rows = self._all("SELECT article_id FROM articleqa_files WHERE path = %s", (path,))
+        return {r[0] for r in rows}
+
+    def article(self, article_id: str) -> Article | None:
+        rows = self._all(f"SELECT {_ARTICLE_COLUMNS} FROM articleqa_articles a WHERE a.id = %s",
+                         (article_id,))
+        return _article_from_row(rows[0]) if rows else None
+
+    def records(self, vector_ids: Sequence[int]) -> dict[int, ChunkRecord]:
+        rows = self._all(
+            f'SELECT p.vector_id, p.id, p.start, p."end", {_ARTICLE_COLUMNS}'
+            f" FROM articleqa_passages p JOIN articleqa_articles a ON a.id = p.article_id"
+            f" WHERE p.vector_id = ANY(%s)", ([int(v) for v in vector_ids],))
+        found: dict[int, ChunkRecord] = {}
+        for vector_id, chunk_id, start, end, *article_row in rows:
+            article = _article_from_row(article_row)
+            chunk = Chunk(chunk_id, article.id, article.body[start:end], start, end)
+            found[vector_id] = ChunkRecord(vector_id, chunk, article)
+        return found
+
+    def vectors(self, vector_ids: Sequence[int]) -> np.ndarray:
+        rows = dict(self._all("SELECT vector_id, embedding FROM articleqa_passages"
+                              " WHERE vector_id = ANY(%s)", ([int(v) for v in vector_ids],)))
+        out = np.zeros((len(vector_ids), self.manifest.dimension), dtype=np.float32)
+        for row, vector_id in enumerate(vector_ids):
+            if int(vector_id) in rows:
+                out[row] = rows[int(vector_id)].to_numpy()
+        return out
+
+    def facets(self) -> dict[str, object]:
+        """Outlets, countries and the date span of the stored articles."""
+        sources = [r[0] for r in self._all(
+            "SELECT DISTINCT source FROM articleqa_articles WHERE source IS NOT NULL"
+            " ORDER BY source")]
+        countries = [r[0] for r in self._all(
+            "SELECT DISTINCT country FROM articleqa_articles WHERE country IS NOT NULL"
+            " ORDER BY country")]
+        first, last = self._one("SELECT min(published), max(published) FROM articleqa_articles")
+        return {"sources": sources, "countries": countries,
+                "published": (first.isoformat() if first else None,
+                              last.isoformat() if last else None)}
+
+    def dense_search(self, queries: np.ndarray, k: int, filters: Filters | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best inner products per query row among the passages matching ``filters``
+        (HNSW, see :data:`EF_SEARCH`); rows are padded with id -1 and score -inf."""
+        where, params = _filter_sql(filters)
+        sql = ("SELECT p.vector_id, -(p.embedding <#> %s) FROM articleqa_passages p"
+               f" JOIN articleqa_articles a ON a.id = p.article_id WHERE {where}"
+               " ORDER BY p.embedding <#> %s LIMIT %s")
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        with self._lock:
+            with self._db.pipeline():  # one round trip for the batch
+                cursors = [self._db.execute(sql, (query, *params, query, k))
+                           for query in queries]
+            results = [cursor.fetchall() for cursor in cursors]
+        width = max((len(rows) for rows in results), default=0)
+        scores = np.full((len(queries), width), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), width), -1, dtype=np.int64)
+        for row, rows in enumerate(results):
+            if rows:
+                ids[row, : len(rows)] = [r[0] for r in rows]
+                scores[row, : len(rows)] = [r[1] for r in rows]
+        return scores, ids
+
+    def lexical_search(self, question: str, k: int, filters: Filters | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` passages best ranked by ``ts_rank_cd`` among those sharing a term with the
+        question and matching ``filters``; empty when none does."""
+        text = " ".join(dict.fromkeys(terms(question)))
+        if not text:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        where, params = _filter_sql(filters)
+        rows = self._all(
+            "SELECT p.vector_id, ts_rank_cd(p.terms, q) AS rank"
+            " FROM articleqa_passages p JOIN articleqa_articles a ON a.id = p.article_id,"
+            f" {_ANY_TERM} AS q WHERE p.terms @@ q AND {where}"
+            " ORDER BY rank DESC, p.vector_id LIMIT %s", (text, *params, k))
+        return (np.array([r[1] for r in rows], dtype=np.float32),
+                np.array([r[0] for r in rows], dtype=np.int64))
+
+    def rarities(self, words: Iterable[str]) -> dict[str, float]:
+        """``log((passages + 1) / (passages holding it + 1))`` of each term, in one statement
+        (one committed state); a term the stemmer drops counts as held by every passage."""
+        words = list(dict.fromkeys(words))
+        if not words:
+            return {}
+        rows = self._all(
+            "WITH total AS (SELECT count(*) AS n FROM articleqa_passages)"
+            " SELECT w, CASE WHEN numnode(q) = 0 THEN total.n ELSE"
+            " (SELECT count(*) FROM articleqa_passages p WHERE p.terms @@ q) END, total.n"
+            f" FROM unnest(%s::text[]) AS w, total, plainto_tsquery('{TEXT_CONFIG}', w) AS q",
+            (words,))
+        return {word: math.log((total + 1) / (holding + 1)) for word, holding, total in rows}
+
+    # -- writing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Nothing to hold: writers commit side by side (see the module docstring)."""
+        yield
+
+    def add(self, articles: Sequence[Article], chunks: Sequence[Chunk], vectors: np.ndarray,
+            files: Sequence[tuple[str, str]] = ()) -> list[str]:
+        """Stores articles with their passages and vectors, and links their files, in one
+        transaction; an article already stored (by another writer) is left as it is.
+
+        Returns:
+            The ids of the articles this call stored.
+        """
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        if len(vectors) and vectors.shape[1] != self.manifest.dimension:
+            raise IndexMismatchError(
+                f"vectors have dimension {vectors.shape[1]}, the index {self.manifest.dimension}"
+            )
+        ordered = sorted({a.id: a for a in articles}.values(), key=lambda a: a.id)
+        columns = list(zip(*(_article_to_row(a) for a in ordered))) or [[]] * 9
+        with self._lock, self._db.transaction():
+            stored = {r[0] for r in self._db.execute(
+                "INSERT INTO articleqa_articles"
+                " (id, title, body, source, country, published, url, path, authors)"
+                " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[],"
+                " %s::text[], %s::date[], %s::text[], %s::text[], %s::jsonb[])"
+                " ON CONFLICT (id) DO NOTHING RETURNING id", [list(c) for c in columns])}
+            titles = {a.id: a.title for a in ordered}
+            rows = [(c.id, c.article_id, c.start, c.end, np.asarray(v, dtype=np.float32),
+                     " ".join(terms(passage_for_embedding(titles.get(c.article_id, ""), c.text))))
+                    for c, v in zip(chunks, vectors) if c.article_id in stored]
+            rows.sort(key=lambda r: r[0])
+            with self._db.cursor() as cursor:
+                cursor.executemany(
+                    'INSERT INTO articleqa_passages (id, article_id, start, "end", embedding,'
+                    f" terms) VALUES (%s, %s, %s, %s, %s, to_tsvector('{TEXT_CONFIG}', %s))"
+                    " ON CONFLICT (id) DO NOTHING", rows)
+            self._link(files)
+        return sorted(stored)
+
+    def link_files(self, files: Sequence[tuple[str, str]]) -> None:
+        """Records that stored articles were (also) read from these files."""
+        with self._lock, self._db.transaction():
+            self._link(files)
+
+    def unlink_file(self, path: str, keep: set[str]) -> list[str]:
+        """Forgets the articles ``path`` no longer holds; removes those no file holds.
+
+        Returns:
+            The ids of the articles removed.
+        """
+        with self._lock, self._db.transaction():
+            stale = [r[0] for r in self._db.execute(
+                "DELETE FROM articleqa_files WHERE path = %s AND NOT article_id = ANY(%s)"
+                " RETURNING article_id", (path, sorted(keep)))]
+            if not stale:
+                return []
+            removed = self._db.execute(
+                "DELETE FROM articleqa_articles a WHERE a.id = ANY(%s) AND NOT EXISTS"
+                " (SELECT 1 FROM articleqa_files f WHERE f.article_id = a.id) RETURNING a.id",
+                (sorted(stale),))
+            return sorted(r[0] for r in removed)
+
+    def remove(self, article_ids: Sequence[str]) -> list[str]:
+        """Deletes articles with their passages and files.
+
+        Returns:
+            The ids that were stored (and are now removed).
+        """
+        with self._lock, self._db.transaction():
+            rows = self._db.execute("DELETE FROM articleqa_articles WHERE id = ANY(%s)"
+                                    " RETURNING id", (sorted(set(article_ids)),))
+            return sorted(r[0] for r in rows)
+
+    def compact(self) -> None:
+        """Nothing: PostgreSQL's autovacuum reclaims the space of deleted rows."""
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _link(self, files: Sequence[tuple[str, str]]) -> None:
+        pairs = sorted(set(files))
+        if not pairs:
+            return
+        self._db.execute(
+            "INSERT INTO articleqa_files (path, article_id)"
+            " SELECT f.path, f.article_id"
+            " FROM unnest(%s::text[], %s::text[]) AS f(path, article_id)"
+            " WHERE EXISTS (SELECT 1 FROM articleqa_articles a WHERE a.id = f.article_id)"
+            " ON CONFLICT DO NOTHING", ([p for p, _ in pairs], [a for _, a in pairs]))
+
+    def _all(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[object] = ()) -> tuple:
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()
+
+
+#: The tsquery that matches a passage sharing any term with a question's terms (%s).
+_ANY_TERM = f"CAST(replace(plainto_tsquery('{TEXT_CONFIG}', %s)::text, ' & ', ' | ') AS tsquery)"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, to show."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = urllib.parse.quote(parts.username or "", safe="")
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def _connect(url: str) -> Any:
+    try:
+        import psycopg
+    except ImportError as error:
+        raise StoreUnavailableError(
+            "an index in PostgreSQL needs psycopg and pgvector: pip install 'articleqa[postgres]'"
+        ) from error
+    try:
+        return psycopg.connect(url, autocommit=True)
+    except psycopg.Error as error:
+        raise StoreUnavailableError(
+            f"cannot connect to the database {redact(url)}: {_first_line(error)}. Check the URL "
+            f"(postgresql://USER@HOST:PORT/DBNAME) and the PG* variables (PGPASSWORD, ...)"
+        ) from error
+
+
+def _prepare(db: Any) -> None:
+    """Registers the vector type and sets the search parameters of the session."""
+    from pgvector.psycopg import register_vector
+
+    register_vector(db)
+    db.execute(f"SET hnsw.ef_search = {int(EF_SEARCH)}")
+    # Filters apply inside the HNSW scan, which goes on until it has k matching rows.
+    db.execute("SET hnsw.iterative_scan = strict_order")
+
+
+def _has_manifest(db: Any) -> bool:
+    (table,) = db.execute("SELECT to_regclass('articleqa_manifest')").fetchone()
+    return table is not None and db.execute("SELECT 1 FROM articleqa_manifest").fetchone() \
+        is not None
+
+
+def _read_manifest(db: Any, url: str) -> Manifest:
+    (data,) = db.execute("SELECT manifest FROM articleqa_manifest").fetchone()
+    try:
+        return manifest_from_data(data, f"the index in {redact(url)}", "an empty database")
+    except ValueError as error:
+        raise IndexCorruptError(
+            f"the manifest in {redact(url)} is not a valid articleqa manifest ({error}); rebuild "
+            f"the index by ingesting the articles again into an empty database"
+        ) from error
+
+
+def _check_tables(db: Any, url: str, manifest: Manifest) -> None:
+    (missing,) = db.execute("SELECT array_agg(t) FROM unnest(%s::text[]) t"
+                            " WHERE to_regclass(t) IS NULL", (list(TABLES),)).fetchone()
+    if missing:
+        raise IndexCorruptError(
+            f"the database {redact(url)} lacks the tables {sorted(missing)}; the index is "
+            f"damaged: rebuild it by ingesting the articles again into an empty database"
+        )
+    (column,) = db.execute(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+        " WHERE attrelid = 'articleqa_passages'::regclass AND attname = 'embedding'").fetchone()
+    if column != f"vector({manifest.dimension})":
+        raise IndexCorruptError(
+            f"the database {redact(url)} keeps passages as {column}, its manifest says "
+            f"vector({manifest.dimension}); rebuild the index in an empty database"
+        )
+
+
+def _filter_sql(filters: Filters | None) -> tuple[str, tuple[object, ...]]:
+    """A WHERE clause over ``articleqa_passages p JOIN articleqa_articles a``, with its
+    parameters."""
+    if filters is None or filters.is_empty():
+        return "true", ()
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, value in (("source", filters.source), ("country", filters.country)):
+        if value is not None:
+            clauses.append(f"lower(a.{column}) = lower(%s)")
+            params.append(value)
+    if filters.since is not None:
+        clauses.append("a.published >= %s")
+        params.append(filters.since)
+    if filters.until is not None:
+        clauses.append("a.published <= %s")
+        params.append(filters.until)
+    if filters.article_ids is not None:
+        clauses.append("p.article_id = ANY(%s)")
+        params.append(list(filters.article_ids))
+    return " AND ".join(clauses), tuple(params)
+
+
+def _article_to_row(article: Article) -> tuple:
+    return (article.id, article.title, article.body, article.source, article.country,
+            article.published, article.url, article.path, json.dumps(list(article.authors)))
+
+
+def _article_from_row(row: Sequence) -> Article:
+    (id_, title, body, source, country, published, url, path, authors) = row
+    return Article(id=id_, title=title, body=body, source=source, country=country,
+                   published=published, url=url, path=path, authors=tuple(authors))
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
