@@ -28,7 +28,9 @@ import itertools
 import os
 import shutil
 import socket
+import tempfile
 import urllib.parse
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -231,7 +233,7 @@ class PostgresForTests:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresForTests]:
+def postgres() -> Iterator[PostgresForTests]:
     """A PostgreSQL server with pgvector for the session (see the module docstring)."""
     given = os.environ.get("ARTICLEQA_TEST_POSTGRES")
     if given:
@@ -243,7 +245,12 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresForTe
         pytest.fail("the PostgreSQL tests need pgserver and psycopg: "
                     "pip install -c constraints.txt -e '.[test]' (or set ARTICLEQA_TEST_POSTGRES "
                     "to a server's URL)")
-    server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="stop")
+    # Its own temporary folder, not pytest's: the server runs as another user when the tests
+    # run as root, and pytest's folders are open to their owner only.
+    folder = Path(tempfile.mkdtemp(prefix="articleqa-postgres-"))
+    with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        server = pgserver.get_server(folder / "data", cleanup_mode="delete")
     # A server for tests only: its data may be lost in a crash.
     server.psql("ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off;"
                 " ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();")
@@ -251,6 +258,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresForTe
         yield PostgresForTests(server.get_uri())
     finally:
         server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=["folder", "postgres"])

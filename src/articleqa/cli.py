@@ -20,6 +20,7 @@ from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
 from articleqa.retrieval import Hit, hit_to_json
+from articleqa.storage import is_database_url
 
 _QUERY_FILE_BATCH = 1024
 
@@ -131,7 +132,8 @@ def _info(args: argparse.Namespace) -> int:
         ("outlets", ", ".join(info["sources"]) or "-"),
         ("countries", ", ".join(info["countries"]) or "-"),
         ("published", f"{first} to {last}" if first else "-"),
-        ("size", f"{info['size_bytes'] / 1e6:.1f} MB in {info['segments']} segment(s)"),
+        ("size", f"{info['size_bytes'] / 1e6:.1f} MB"
+                 + (f" in {info['segments']} segment(s)" if "segments" in info else "")),
         ("created", info["created"]),
         ("last ingest", info["last_ingest"] or "-"),
     ]
@@ -241,6 +243,11 @@ def _filters(args: argparse.Namespace) -> Filters:
                           "until": args.until})
 
 
+def _location(text: str) -> Path | str:
+    """An ``--index`` value: a database URL as it is, anything else a folder."""
+    return text if is_database_url(text) else Path(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="articleqa",
@@ -252,8 +259,11 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, help: str, example: str, run) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help, epilog=f"Example: {example}",
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.add_argument("--index", type=Path, default=default_index_path(), metavar="DIR",
-                         help="index folder (default: $ARTICLEQA_INDEX or ./embeddings)")
+        sub.add_argument("--index", type=_location, default=default_index_path(),
+                         metavar="DIR|URL",
+                         help="index folder, or a PostgreSQL database with pgvector as "
+                              "postgresql://USER@HOST:PORT/DBNAME (password from PGPASSWORD or "
+                              "~/.pgpass) (default: $ARTICLEQA_INDEX or ./embeddings)")
         sub.set_defaults(run=run)
         return sub
 

@@ -426,7 +426,7 @@ _ANY_TERM = f"CAST(replace(plainto_tsquery('{TEXT_CONFIG}', %s)::text, ' & ', ' 
 def redact(url: str) -> str:
     """The URL without its password, to show."""
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
+    if not parts.password:
         return url
     host = parts.netloc.rpartition("@")[2]
     user = urllib.parse.quote(parts.username or "", safe="")
