@@ -30,7 +30,6 @@ import shutil
 import socket
 import tempfile
 import urllib.parse
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,9 +247,7 @@ def postgres() -> Iterator[PostgresForTests]:
     # Its own temporary folder, not pytest's: the server runs as another user when the tests
     # run as root, and pytest's folders are open to their owner only.
     folder = Path(tempfile.mkdtemp(prefix="articleqa-postgres-"))
-    with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
-        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
-        server = pgserver.get_server(folder / "data", cleanup_mode="delete")
+    server = pgserver.get_server(folder / "data", cleanup_mode="delete")
     # A server for tests only: its data may be lost in a crash.
     server.psql("ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off;"
                 " ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();")
