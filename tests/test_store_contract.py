@@ -306,3 +306,31 @@ def test_a_new_database_gets_the_vector_extension_and_the_tables(postgres) -> No
         assert opened.info()["articles"] == 0
     with open_index(location, create=False) as reopened:
         assert reopened.info()["model"] == HashEncoder().name
+
+
+def test_copy_moves_an_index_without_embedding_again(index: ArticleIndex, index_location,
+                                                     postgres, tmp_path: Path) -> None:
+    """To the other kind of store and back: the same articles, files and dense results."""
+    other = tmp_path / "copy" if isinstance(index_location, str) else postgres.database()
+    assert index.copy_to(other) == 6
+    assert index.copy_to(other) == 0  # what the target holds is kept
+    calls = list(index.encoder.calls)
+    with ArticleIndex.open(other, create=False, encoder=index.encoder, llm=None) as copy:
+        mine, theirs = index.info(), copy.info()
+        for key in ("articles", "passages", "sources", "countries", "published", "model",
+                    "max_tokens", "overlap_tokens"):
+            assert mine[key] == theirs[key], key
+        for question in QUESTIONS:
+            # (passages of equal score may come in any order)
+            assert {(h.chunk_id, round(h.score, 5), h.text, h.article)
+                    for h in all_hits(copy, question)} == \
+                {(h.chunk_id, round(h.score, 5), h.text, h.article)
+                 for h in all_hits(index, question)}
+            hit = all_hits(copy, question)[0]
+            assert copy.article_paths(hit.article.id) == index.article_paths(hit.article.id)
+    assert index.encoder.calls[: len(calls)] == calls
+    wrong_place = tmp_path / "wrong" if isinstance(index_location, str) else postgres.database()
+    with open_index(wrong_place, HashEncoder(dimension=32)):
+        pass
+    with pytest.raises(IndexMismatchError, match="dimension"):
+        index.copy_to(wrong_place)

@@ -19,6 +19,7 @@ from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
 from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
+from articleqa.pgstore import redact
 from articleqa.retrieval import Hit, hit_to_json
 from articleqa.storage import is_database_url
 
@@ -169,6 +170,13 @@ def _remove(args: argparse.Namespace) -> int:
             title = index.article(article_id).title
             index.remove(article_id)
             print(f"removed {article_id}: {title}")
+    return 0
+
+
+def _copy(args: argparse.Namespace) -> int:
+    with ArticleIndex.open(args.index, create=False) as index:
+        copied = index.copy_to(args.target)
+        print(f"copied {copied} articles from {index.location} to {redact(str(args.target))}")
     return 0
 
 
@@ -327,6 +335,14 @@ def _parser() -> argparse.ArgumentParser:
                           "refusals, follow-ups with and without history")
     evaluate.add_argument("--misses", action="store_true",
                           help="list the questions whose passages were not all found by k=5")
+
+    copy = command("copy", "copy the index, vectors included, to a folder or a PostgreSQL "
+                   "database (nothing is embedded again)",
+                   "articleqa copy --index embeddings postgresql://news@db.example/archive",
+                   _copy)
+    copy.add_argument("target", type=_location, metavar="DIR|URL",
+                      help="where to copy to: a new folder, an empty database, or an index of "
+                      "the same model (articles it holds are kept)")
 
     remove = command("remove", "remove articles (and their passages) by id",
                      "articleqa remove 9266f4184ee56b29", _remove)

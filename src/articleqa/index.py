@@ -463,6 +463,11 @@ class ArticleIndex:
             **facets,
         }
 
+    def copy_to(self, location: str | os.PathLike[str]) -> int:
+        """Copies the index, vectors included, to a folder or a PostgreSQL database (see
+        :func:`articleqa.storage.copy_index`); returns the number of articles copied."""
+        return storage.copy_index(self._store, location)
+
     def article_paths(self, article_id: str) -> list[str]:
         """Every file the article was read from (the same article under several names)."""
         return self._store.files_of_article(article_id)

@@ -42,7 +42,7 @@ from articleqa.errors import (
 from articleqa.filters import Filters
 from articleqa.lexical import passage_for_embedding, terms
 from articleqa.readers.article import Article
-from articleqa.store import ChunkRecord, Manifest, manifest_from_data
+from articleqa.store import Batch, ChunkRecord, Manifest, manifest_from_data
 
 #: HNSW candidates per search: recall@10 against exact search is reported in docs/scaling.md.
 EF_SEARCH = 100
@@ -250,6 +250,28 @@ class PostgresStore:
             if int(vector_id) in rows:
                 out[row] = rows[int(vector_id)].to_numpy()
         return out
+
+    def export(self, size: int = 256) -> Iterator[Batch]:
+        """Every stored article with its passages, vectors and files, ``size`` articles at a
+        time, as :meth:`add` takes them (each batch read in one statement per table)."""
+        ids = [r[0] for r in self._all("SELECT id FROM articleqa_articles ORDER BY id")]
+        for start in range(0, len(ids), size):
+            batch = ids[start : start + size]
+            articles = [_article_from_row(row) for row in self._all(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articleqa_articles a WHERE a.id = ANY(%s)"
+                f" ORDER BY a.id", (batch,))]
+            bodies = {article.id: article.body for article in articles}
+            rows = self._all('SELECT id, article_id, start, "end", embedding'
+                             " FROM articleqa_passages WHERE article_id = ANY(%s)"
+                             " ORDER BY vector_id", (batch,))
+            files = self._all("SELECT path, article_id FROM articleqa_files"
+                              " WHERE article_id = ANY(%s) ORDER BY path, article_id", (batch,))
+            rows = [row for row in rows if row[1] in bodies]
+            chunks = [Chunk(chunk_id, article_id, bodies[article_id][begin:end], begin, end)
+                      for chunk_id, article_id, begin, end, _ in rows]
+            vectors = np.array([row[4].to_numpy() for row in rows], dtype=np.float32).reshape(
+                len(rows), self.manifest.dimension)
+            yield Batch(articles, chunks, vectors, [tuple(f) for f in files])
 
     def facets(self) -> dict[str, object]:
         """Outlets, countries and the date span of the stored articles."""

@@ -15,7 +15,7 @@ into passages with their articles.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
@@ -23,9 +23,10 @@ from typing import Protocol
 import numpy as np
 
 from articleqa.chunking import Chunk
+from articleqa.errors import IndexMismatchError
 from articleqa.filters import Filters
 from articleqa.readers.article import Article
-from articleqa.store import ChunkRecord, IndexStore, Manifest
+from articleqa.store import Batch, ChunkRecord, IndexStore, Manifest
 
 #: The URL schemes that select the PostgreSQL store.
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
@@ -107,6 +108,10 @@ class Store(Protocol):
         """``log((passages + 1) / (passages holding the term + 1))`` of each lexical term,
         all read from one committed state."""
 
+    def export(self, size: int = 256) -> Iterator[Batch]:
+        """Every stored article with its passages, vectors and files, ``size`` articles at a
+        time, as :meth:`add` takes them."""
+
     def facets(self) -> dict[str, object]:
         """``sources``, ``countries`` and the ``published`` (first, last) span."""
 
@@ -161,3 +166,50 @@ def create_store(location: str | os.PathLike[str], manifest: Manifest) -> Store:
 
         return PostgresStore.create(str(location), manifest)
     return IndexStore.create(location, manifest)
+
+
+def copy_index(source: Store, location: str | os.PathLike[str],
+               progress: Callable[[int], None] | None = None) -> int:
+    """Copies every article of ``source``, with its passages, vectors and files, into the index
+    at ``location`` (created with the source's manifest when there is none), embedding nothing:
+    how a folder index moves to PostgreSQL, or a database is kept as a folder. Articles the
+    target already holds are left as they are.
+
+    Args:
+        source: The index to copy.
+        location: A folder or a database URL.
+        progress: Called with the number of articles copied after each batch.
+
+    Returns:
+        The number of articles copied.
+
+    Raises:
+        IndexMismatchError: If the target holds an index of another model or passage size.
+    """
+    if index_exists(location):
+        target = open_store(location)
+    else:
+        target = create_store(location, source.manifest)
+    try:
+        mine, theirs = source.manifest, target.manifest
+        differ = [name for name in ("model", "dimension", "max_tokens", "overlap_tokens")
+                  if getattr(mine, name) != getattr(theirs, name)]
+        if differ:
+            raise IndexMismatchError(
+                f"{target.location} holds an index whose {', '.join(differ)} differ from "
+                f"{source.location}'s; copy into a new folder or an empty database"
+            )
+        copied = 0
+        with target.writing():
+            for batch in source.export():
+                known = target.known_article_ids(a.id for a in batch.articles)
+                keep = [i for i, chunk in enumerate(batch.chunks) if chunk.article_id not in known]
+                copied += len(target.add([a for a in batch.articles if a.id not in known],
+                                         [batch.chunks[i] for i in keep], batch.vectors[keep],
+                                         files=batch.files))
+                if progress is not None:
+                    progress(copied)
+            target.compact()
+    finally:
+        target.close()
+    return copied

@@ -130,6 +130,17 @@ class ChunkRecord:
     article: Article
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Articles with their passages, the passages' vectors (row i is ``chunks[i]``'s) and the
+    ``(path, article_id)`` files the articles were read from: what a store's ``add`` takes."""
+
+    articles: list[Article]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    files: list[tuple[str, str]]
+
+
 def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
     """Runs the method under the store's lock: one thread at a time uses the SQLite connection
     and the loaded FAISS state."""
@@ -380,6 +391,29 @@ class IndexStore:
                     segment = self._segments[where[vector_id]]
                     out[batch_start + offset] = segment.reconstruct(vector_id)
         return out
+
+    def export(self, size: int = 256) -> Iterator[Batch]:
+        """Every stored article with its passages, vectors and files, ``size`` articles at a
+        time, as :meth:`add` takes them (to copy the index elsewhere)."""
+        with self._lock:
+            ids = [r[0] for r in self._db.execute("SELECT id FROM articles ORDER BY id")]
+        for batch in _batches(ids, size):
+            with self._lock:
+                marks = ",".join("?" * len(batch))
+                articles = [_article_from_row(row) for row in self._db.execute(
+                    f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"
+                    f" ORDER BY id", batch)]
+                bodies = {article.id: article.body for article in articles}
+                rows = self._db.execute(
+                    f"SELECT vector_id, id, article_id, start, end FROM chunks"
+                    f" WHERE article_id IN ({marks}) ORDER BY vector_id", batch).fetchall()
+                files = self._db.execute(
+                    f"SELECT path, article_id FROM article_files WHERE article_id IN ({marks})"
+                    f" ORDER BY path, article_id", batch).fetchall()
+                vectors = self.vectors([r[0] for r in rows])
+            chunks = [Chunk(chunk_id, article_id, bodies[article_id][start:end], start, end)
+                      for _, chunk_id, article_id, start, end in rows if article_id in bodies]
+            yield Batch(articles, chunks, vectors, files)
 
     @_locked
     def facets(self) -> dict[str, object]:
