@@ -16,7 +16,8 @@ same files store each article once, and ingests of different files commit side b
 Dense search orders by the pgvector inner product with HNSW (``hnsw.ef_search`` =
 :data:`EF_SEARCH`, iterative scans so that filters still give ``k`` rows); lexical search
 matches the passages' terms (made by :func:`articleqa.lexical.terms`, stemmed by a Snowball
-dictionary) and ranks them by ``ts_rank_cd``. Filters are SQL ``WHERE`` clauses inside both.
+dictionary) in a tsvector with a GIN index and ranks them by BM25 computed in SQL, as the
+folder store's SQLite FTS5 does (:data:`_BM25`). Filters are SQL ``WHERE`` clauses inside both.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ CREATE TABLE articleqa_passages (
     start integer NOT NULL,
     "end" integer NOT NULL,
     embedding vector({dimension}) NOT NULL,
-    terms tsvector NOT NULL
+    terms tsvector NOT NULL,
+    length integer NOT NULL
 );
 CREATE INDEX articleqa_passages_article ON articleqa_passages (article_id);
 CREATE INDEX articleqa_passages_embedding ON articleqa_passages
@@ -311,17 +313,13 @@ class PostgresStore:
 
     def lexical_search(self, question: str, k: int, filters: Filters | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` passages best ranked by ``ts_rank_cd`` among those sharing a term with the
-        question and matching ``filters``; empty when none does."""
+        """The ``k`` passages of best BM25 score (:data:`_BM25`) among those sharing a term
+        with the question and matching ``filters``; empty when none does."""
         text = " ".join(dict.fromkeys(terms(question)))
         if not text:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         where, params = _filter_sql(filters)
-        rows = self._all(
-            "SELECT p.vector_id, ts_rank_cd(p.terms, q) AS rank"
-            " FROM articleqa_passages p JOIN articleqa_articles a ON a.id = p.article_id,"
-            f" {_ANY_TERM} AS q WHERE p.terms @@ q AND {where}"
-            " ORDER BY rank DESC, p.vector_id LIMIT %s", (text, *params, k))
+        rows = self._all(_BM25.format(config=TEXT_CONFIG, where=where), (text, *params, k))
         return (np.array([r[1] for r in rows], dtype=np.float32),
                 np.array([r[0] for r in rows], dtype=np.int64))
 
@@ -370,15 +368,19 @@ class PostgresStore:
                 " %s::text[], %s::date[], %s::text[], %s::text[], %s::jsonb[])"
                 " ON CONFLICT (id) DO NOTHING RETURNING id", [list(c) for c in columns])}
             titles = {a.id: a.title for a in ordered}
-            rows = [(c.id, c.article_id, c.start, c.end, np.asarray(v, dtype=np.float32),
-                     " ".join(terms(passage_for_embedding(titles.get(c.article_id, ""), c.text))))
-                    for c, v in zip(chunks, vectors) if c.article_id in stored]
+            rows = []
+            for chunk, vector in zip(chunks, vectors):
+                if chunk.article_id in stored:
+                    words = terms(passage_for_embedding(titles[chunk.article_id], chunk.text))
+                    rows.append((chunk.id, chunk.article_id, chunk.start, chunk.end,
+                                 np.asarray(vector, dtype=np.float32), " ".join(words),
+                                 len(words)))
             rows.sort(key=lambda r: r[0])
             with self._db.cursor() as cursor:
                 cursor.executemany(
                     'INSERT INTO articleqa_passages (id, article_id, start, "end", embedding,'
-                    f" terms) VALUES (%s, %s, %s, %s, %s, to_tsvector('{TEXT_CONFIG}', %s))"
-                    " ON CONFLICT (id) DO NOTHING", rows)
+                    f" terms, length) VALUES (%s, %s, %s, %s, %s,"
+                    f" to_tsvector('{TEXT_CONFIG}', %s), %s) ON CONFLICT (id) DO NOTHING", rows)
             self._link(files)
         return sorted(stored)
 
@@ -441,8 +443,31 @@ class PostgresStore:
             return self._db.execute(sql, params).fetchone()
 
 
-#: The tsquery that matches a passage sharing any term with a question's terms (%s).
-_ANY_TERM = f"CAST(replace(plainto_tsquery('{TEXT_CONFIG}', %s)::text, ' & ', ' | ') AS tsquery)"
+#: BM25 over the passages' tsvectors, as SQLite FTS5 computes it for the folder store (k1 =
+#: 1.2, b = 0.75, idf = ln((N - n + 0.5) / (n + 0.5)) and at least 1e-6, lengths in terms): the
+#: question's lexemes, the passages holding any of them (GIN index) that match the filters,
+#: each scored by the lexemes it holds. PostgreSQL's own ts_rank_cd knows no term rarity, and
+#: hybrid search ranked by it agreed with the folder store's first hit on half the questions.
+_BM25 = """
+WITH q AS (SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('{config}', %s)) AS u),
+stats AS (SELECT count(*)::float8 AS n, coalesce(avg(length), 1)::float8 AS avgdl
+          FROM articleqa_passages),
+idf AS (SELECT q.lexeme, greatest(ln((s.n - d.n + 0.5) / (d.n + 0.5)), 1e-6) AS w
+        FROM q CROSS JOIN stats s CROSS JOIN LATERAL
+            (SELECT count(*)::float8 AS n FROM articleqa_passages p
+             WHERE p.terms @@ quote_literal(q.lexeme)::tsquery) d),
+query AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS match FROM q),
+matching AS (SELECT p.vector_id, p.terms, p.length
+             FROM articleqa_passages p JOIN articleqa_articles a ON a.id = p.article_id, query
+             WHERE p.terms @@ query.match AND {where})
+SELECT m.vector_id,
+       sum(i.w * t.tf * 2.2 / (t.tf + 1.2 * (0.25 + 0.75 * m.length / s.avgdl))) AS score
+FROM matching m CROSS JOIN stats s
+CROSS JOIN LATERAL (SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
+                    FROM unnest(m.terms) AS u) t
+JOIN idf i ON i.lexeme = t.lexeme
+GROUP BY m.vector_id ORDER BY score DESC, m.vector_id LIMIT %s
+"""
 
 
 def redact(url: str) -> str:
