@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -334,3 +335,39 @@ def test_copy_moves_an_index_without_embedding_again(index: ArticleIndex, index_
         pass
     with pytest.raises(IndexMismatchError, match="dimension"):
         index.copy_to(wrong_place)
+
+
+def test_readers_see_each_batch_whole(index_location, corpus_dir: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """While an ingest commits article by article, a reader on another connection sees every
+    article with all its passages or not at all."""
+    with open_index(tmp_path / "reference") as reference:
+        ingest(reference, corpus_dir)
+        expected = {}
+        for hit in all_hits(reference, "festival"):
+            expected[hit.article.id] = expected.get(hit.article.id, 0) + 1
+    monkeypatch.setattr(index_module, "COMMIT_PASSAGES", 1)
+    seen: list[dict[str, int]] = []
+    with open_index(index_location) as writer, open_index(index_location) as reader:
+        done = threading.Event()
+
+        def read() -> None:
+            while not done.is_set():
+                counts: dict[str, int] = {}
+                for hit in all_hits(reader, "festival"):
+                    counts[hit.article.id] = counts.get(hit.article.id, 0) + 1
+                seen.append(counts)
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        try:
+            ingest(writer, corpus_dir)
+        finally:
+            done.set()
+            thread.join()
+        final: dict[str, int] = {}
+        for hit in all_hits(reader, "festival"):
+            final[hit.article.id] = final.get(hit.article.id, 0) + 1
+    assert seen and final == expected
+    for counts in seen:
+        assert all(expected[article] == n for article, n in counts.items())
