@@ -170,13 +170,15 @@ def ingest_with_readers(location: str, args: argparse.Namespace) -> dict[str, ob
     with ArticleIndex.open(location, llm=None) as index:
         index.ingest(files[:1], progress=False)  # the index exists before the readers start
     context = multiprocessing.get_context("spawn")
-    stop, counts = context.Event(), context.Queue()
-    readers = [context.Process(target=read_until, args=(location, stop, counts, n))
+    stop, ready, counts = context.Event(), context.Queue(), context.Queue()
+    readers = [context.Process(target=read_until, args=(location, stop, ready, counts, n))
                for n in range(args.readers)]
     for reader in readers:
         reader.start()
-    time.sleep(15)  # the readers load the model
     with ArticleIndex.open(location, llm=None) as index:
+        _ = index.encoder  # loaded before the clock starts
+        for _ in readers:  # each reader has loaded the model and searched once
+            ready.get(timeout=600)
         started = time.perf_counter()
         report = index.ingest(files, progress=False)
         seconds = time.perf_counter() - started
@@ -195,12 +197,13 @@ def ingest_with_readers(location: str, args: argparse.Namespace) -> dict[str, ob
     return out
 
 
-def read_until(location: str, stop, counts, number: int) -> None:
+def read_until(location: str, stop, ready, counts, number: int) -> None:
     pool = [q.question for q in evaluation.load_evalset(EVALSET)]
     searches = errors = 0
     examples: list[str] = []
     with ArticleIndex.open(location, create=False, llm=None) as index:
         index.search(pool[:2], 5)
+        ready.put(number)
         started = time.perf_counter()
         for question in itertools.cycle(pool[number::4]):
             if stop.is_set():
