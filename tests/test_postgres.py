@@ -122,3 +122,24 @@ def test_hybrid_and_ask_agree_on_the_small_corpus(small_index: ArticleIndex,
     question = "What did Hammouchi say about cybercrime?"
     mine, theirs = small_index.ask(question), small_pg_index.ask(question)
     assert theirs.answered and theirs.text == mine.text
+
+
+def test_the_bm25_counts_follow_every_write(postgres, tmp_path: Path) -> None:
+    """articleqa_stats (passages and their total length, for BM25) equals what the passages
+    table holds after ingests by two processes at once, an edit and a removal."""
+    import psycopg
+
+    from tests.test_ingest import ORCHARD, write_corpus
+    from tests.test_store_contract import ingest, ingest_in_processes, open_index
+
+    location = postgres.database()
+    corpus = write_corpus(tmp_path / "articles")
+    ingest_in_processes(location, [corpus], [corpus])
+    (corpus / "orchard.txt").write_text(ORCHARD.replace("a third", "half"), encoding="utf-8")
+    with open_index(location) as index:
+        ingest(index, corpus)
+        index.remove(index.search_one("glacier drones", k=1)[0].article.id)
+    with psycopg.connect(location) as db:
+        kept = db.execute("SELECT passages, total_length FROM articleqa_stats").fetchone()
+        actual = db.execute("SELECT count(*), sum(length) FROM articleqa_passages").fetchone()
+    assert kept == actual and actual[0] > 0

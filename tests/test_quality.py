@@ -119,3 +119,27 @@ def test_who_won_quotes_a_winner_or_refuses(whole_index: ArticleIndex) -> None:
     answer = whole_index.ask("Who won the Australian Open?")
     if answer.answered:
         assert any("won" in c.quote and "Australian Open" in c.quote for c in answer.citations)
+
+
+@pytest.fixture(scope="module")
+def postgres_results(whole_index: ArticleIndex, postgres) -> dict[str, evaluation.EvalResult]:
+    """The dev figures of the whole index copied into PostgreSQL (the same vectors)."""
+    location = postgres.database()
+    whole_index.copy_to(location)
+    with ArticleIndex.open(location, create=False, encoder=whole_index.encoder,
+                           llm=None) as index:
+        questions = evaluation.select_split(evaluation.load_evalset(EVALSET), "dev")
+        return evaluation.compare(
+            questions,
+            {mode: (lambda texts, k, mode=mode: index.search(texts, k, mode=mode))
+             for mode in ("dense", "hybrid")},
+            paths_of=lambda article: index.article_paths(article.id),
+        )
+
+
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+@pytest.mark.parametrize("metric", ["recall@5", "mrr@5", "ndcg@5", "answer_recall@5"])
+def test_postgres_gives_the_folder_figures(results: dict, postgres_results: dict, mode: str,
+                                           metric: str) -> None:
+    """The issue's bar: within 0.01 of the folder store at k = 5 (HNSW ef_search 100)."""
+    assert abs(_metric(postgres_results, mode, metric) - _metric(results, mode, metric)) <= 0.01

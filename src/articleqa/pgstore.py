@@ -52,7 +52,8 @@ HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 #: The text search configuration the passages' terms are stemmed with.
 TEXT_CONFIG = "articleqa_terms"
-TABLES = ("articleqa_manifest", "articleqa_articles", "articleqa_files", "articleqa_passages")
+TABLES = ("articleqa_manifest", "articleqa_articles", "articleqa_files", "articleqa_passages",
+          "articleqa_stats")
 
 _SCHEMA = """
 CREATE TABLE articleqa_manifest (
@@ -94,6 +95,12 @@ CREATE INDEX articleqa_passages_article ON articleqa_passages (article_id);
 CREATE INDEX articleqa_passages_embedding ON articleqa_passages
     USING hnsw (embedding vector_ip_ops) WITH (m = {m}, ef_construction = {ef_construction});
 CREATE INDEX articleqa_passages_terms ON articleqa_passages USING gin (terms);
+CREATE TABLE articleqa_stats (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    passages bigint NOT NULL,
+    total_length bigint NOT NULL
+);
+INSERT INTO articleqa_stats (passages, total_length) VALUES (0, 0);
 CREATE TEXT SEARCH DICTIONARY articleqa_stem (TEMPLATE = snowball, Language = english);
 CREATE TEXT SEARCH CONFIGURATION {config} (COPY = english);
 ALTER TEXT SEARCH CONFIGURATION {config}
@@ -330,7 +337,7 @@ class PostgresStore:
         if not words:
             return {}
         rows = self._all(
-            "WITH total AS (SELECT count(*) AS n FROM articleqa_passages)"
+            "WITH total AS (SELECT passages AS n FROM articleqa_stats)"
             " SELECT w, CASE WHEN numnode(q) = 0 THEN total.n ELSE"
             " (SELECT count(*) FROM articleqa_passages p WHERE p.terms @@ q) END, total.n"
             f" FROM unnest(%s::text[]) AS w, total, plainto_tsquery('{TEXT_CONFIG}', w) AS q",
@@ -381,6 +388,12 @@ class PostgresStore:
                     'INSERT INTO articleqa_passages (id, article_id, start, "end", embedding,'
                     f" terms, length) VALUES (%s, %s, %s, %s, %s,"
                     f" to_tsvector('{TEXT_CONFIG}', %s), %s) ON CONFLICT (id) DO NOTHING", rows)
+            if stored:  # the passages of the articles this transaction stored are its own
+                self._db.execute(
+                    "UPDATE articleqa_stats s SET (passages, total_length) = (SELECT"
+                    " s.passages + count(*), s.total_length + coalesce(sum(p.length), 0)"
+                    " FROM articleqa_passages p WHERE p.article_id = ANY(%s))",
+                    (sorted(stored),))
             self._link(files)
         return sorted(stored)
 
@@ -401,11 +414,7 @@ class PostgresStore:
                 " RETURNING article_id", (path, sorted(keep)))]
             if not stale:
                 return []
-            removed = self._db.execute(
-                "DELETE FROM articleqa_articles a WHERE a.id = ANY(%s) AND NOT EXISTS"
-                " (SELECT 1 FROM articleqa_files f WHERE f.article_id = a.id) RETURNING a.id",
-                (sorted(stale),))
-            return sorted(r[0] for r in removed)
+            return self._delete(stale, orphans_only=True)
 
     def remove(self, article_ids: Sequence[str]) -> list[str]:
         """Deletes articles with their passages and files.
@@ -414,14 +423,32 @@ class PostgresStore:
             The ids that were stored (and are now removed).
         """
         with self._lock, self._db.transaction():
-            rows = self._db.execute("DELETE FROM articleqa_articles WHERE id = ANY(%s)"
-                                    " RETURNING id", (sorted(set(article_ids)),))
-            return sorted(r[0] for r in rows)
+            return self._delete(article_ids)
 
     def compact(self) -> None:
         """Nothing: PostgreSQL's autovacuum reclaims the space of deleted rows."""
 
     # -- internals -----------------------------------------------------------------------
+
+    def _delete(self, article_ids: Iterable[str], orphans_only: bool = False) -> list[str]:
+        """Deletes articles (only those no file holds, if ``orphans_only``) with their
+        passages and files, inside the caller's transaction; returns the ids deleted."""
+        orphans = (" AND NOT EXISTS (SELECT 1 FROM articleqa_files f"
+                   " WHERE f.article_id = a.id)") if orphans_only else ""
+        # Locked first: a writer deleting the same articles meanwhile makes them vanish here,
+        # so the passages (and the counts in articleqa_stats) are taken away once.
+        ids = [r[0] for r in self._db.execute(
+            f"SELECT a.id FROM articleqa_articles a WHERE a.id = ANY(%s){orphans}"
+            f" ORDER BY a.id FOR UPDATE", (sorted(set(article_ids)),))]
+        if ids:
+            self._db.execute(
+                "WITH gone AS (DELETE FROM articleqa_passages WHERE article_id = ANY(%s)"
+                " RETURNING length) UPDATE articleqa_stats s SET (passages, total_length) ="
+                " (SELECT s.passages - count(*), s.total_length - coalesce(sum(gone.length), 0)"
+                " FROM gone)",
+                (ids,))
+            self._db.execute("DELETE FROM articleqa_articles WHERE id = ANY(%s)", (ids,))
+        return ids
 
     def _link(self, files: Sequence[tuple[str, str]]) -> None:
         pairs = sorted(set(files))
@@ -446,12 +473,15 @@ class PostgresStore:
 #: BM25 over the passages' tsvectors, as SQLite FTS5 computes it for the folder store (k1 =
 #: 1.2, b = 0.75, idf = ln((N - n + 0.5) / (n + 0.5)) and at least 1e-6, lengths in terms): the
 #: question's lexemes, the passages holding any of them (GIN index) that match the filters,
-#: each scored by the lexemes it holds. PostgreSQL's own ts_rank_cd knows no term rarity, and
-#: hybrid search ranked by it agreed with the folder store's first hit on half the questions.
+#: each scored by the question's lexemes it holds (marked with weight A and kept by ts_filter),
+#: with the passage count and mean length kept in articleqa_stats by the writers. PostgreSQL's
+#: own ts_rank_cd knows no term rarity, and hybrid search ranked by it agreed with the folder
+#: store's first hit on half the questions.
 _BM25 = """
 WITH q AS (SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('{config}', %s)) AS u),
-stats AS (SELECT count(*)::float8 AS n, coalesce(avg(length), 1)::float8 AS avgdl
-          FROM articleqa_passages),
+stats AS (SELECT passages::float8 AS n,
+                 greatest(total_length::float8 / greatest(passages, 1), 1) AS avgdl
+          FROM articleqa_stats),
 idf AS (SELECT q.lexeme, greatest(ln((s.n - d.n + 0.5) / (d.n + 0.5)), 1e-6) AS w
         FROM q CROSS JOIN stats s CROSS JOIN LATERAL
             (SELECT count(*)::float8 AS n FROM articleqa_passages p
@@ -464,7 +494,8 @@ SELECT m.vector_id,
        sum(i.w * t.tf * 2.2 / (t.tf + 1.2 * (0.25 + 0.75 * m.length / s.avgdl))) AS score
 FROM matching m CROSS JOIN stats s
 CROSS JOIN LATERAL (SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
-                    FROM unnest(m.terms) AS u) t
+                    FROM unnest(ts_filter(setweight(m.terms, 'A', (SELECT array_agg(lexeme)
+                                                                   FROM q)), '{{a}}')) AS u) t
 JOIN idf i ON i.lexeme = t.lexeme
 GROUP BY m.vector_id ORDER BY score DESC, m.vector_id LIMIT %s
 """
