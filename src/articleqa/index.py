@@ -88,10 +88,11 @@ class IngestReport:
 
 
 class ArticleIndex:
-    """A searchable collection of news articles, kept in a folder on disk.
+    """A searchable collection of news articles, kept in a folder on disk or in PostgreSQL.
 
     Open one with :meth:`open`. Any number of processes may search an index while one process
-    ingests into it; searches see each ingest once it has committed. Threads may share one
+    (in PostgreSQL: several) ingests into it; searches see each ingest batch once it has
+    committed. Threads may share one
     ArticleIndex: the store and the encoder each let one thread at a time use them, so a
     search waits at most for one batch of an ingest on the same object (ingest through a
     second object, opened on the same folder, to keep searches from waiting for embedding).
