@@ -289,7 +289,12 @@ def schema(url: str, name: str) -> str:
 
 
 def report(figures: dict[str, object]) -> None:
-    print(json.dumps(figures, indent=2))
+    """The figures as lines of text, one measurement a line."""
+    print(f"load average: {figures['load_start']:.1f} at start, {figures['load_end']:.1f} at end")
+    print(f"copy into PostgreSQL: {figures['copy']}")
+    for part in ("eval", "hnsw_recall@10", "latency", "store_latency", "ingest"):
+        for key, value in figures.get(part, {}).items():
+            print(f"{part} {key}: {value}")
 
 
 def log(message: str) -> None:
