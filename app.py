@@ -1,4 +1,4 @@
-"""The articleqa chat page: `python app.py [--index DIR] [--articles PATH ...]`."""
+"""The articleqa chat page: `python app.py [--index DIR|URL] [--articles PATH ...]`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ def main() -> int:
         description="Serve the articleqa chat page over an index.",
         epilog="example: python app.py --index embeddings --articles ../shared/corpus/overview",
     )
-    parser.add_argument("--index", default=default_index_path(), metavar="DIR",
-                        help="index folder (default: $ARTICLEQA_INDEX or ./embeddings)")
+    parser.add_argument("--index", default=default_index_path(), metavar="DIR|URL",
+                        help="index folder, or a PostgreSQL database with pgvector as "
+                             "postgresql://USER@HOST:PORT/DBNAME (default: $ARTICLEQA_INDEX or "
+                             "./embeddings)")
     parser.add_argument("--articles", nargs="+", default=[], metavar="PATH",
                         help="article files or folders to ingest before serving")
     parser.add_argument("--host", default="127.0.0.1",

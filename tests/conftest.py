@@ -13,15 +13,23 @@ tests (copy one to change it):
 
 Tests that use a real model are marked ``slow``; ``pytest -m "not slow"`` runs the others, and
 in them loading the real model is an error (so a real-model test cannot hide in the fast loop).
+
+``postgres`` is a PostgreSQL server with pgvector for the session: the one
+``$ARTICLEQA_TEST_POSTGRES`` names (a URL whose login may create databases), or one that
+``pgserver`` (the test extra installs it) starts in a temporary folder. Each test gets a new
+database of its own from ``postgres.database()``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import itertools
 import os
 import shutil
 import socket
+import tempfile
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -199,3 +207,75 @@ def closed_port() -> Iterator[int]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
+
+
+class PostgresForTests:
+    """A PostgreSQL server with pgvector; :meth:`database` gives a new empty place on it."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self._numbers = itertools.count(1)
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+
+    def database(self) -> str:
+        """The URL of a new, empty schema of the server's database (first in the connection's
+        search_path, so the index's tables go there): cheaper than a database per test."""
+        import psycopg
+
+        name = f"articleqa_test_{os.getpid()}_{next(self._numbers)}"
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            admin.execute(f'CREATE SCHEMA "{name}"')
+        parts = urllib.parse.urlsplit(self.url)
+        query = urllib.parse.parse_qsl(parts.query)
+        query.append(("options", f"-csearch_path={name},public"))
+        return parts._replace(query=urllib.parse.urlencode(query)).geturl()
+
+    def new_database(self) -> str:
+        """The URL of a new, empty database (the index creates the vector extension)."""
+        import psycopg
+
+        name = f"articleqa_test_{os.getpid()}_{next(self._numbers)}"
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return urllib.parse.urlsplit(self.url)._replace(path=f"/{name}").geturl()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresForTests]:
+    """A PostgreSQL server with pgvector for the session (see the module docstring)."""
+    given = os.environ.get("ARTICLEQA_TEST_POSTGRES")
+    if given:
+        yield PostgresForTests(given)
+        return
+    try:
+        import pgserver
+    except ImportError:
+        pytest.fail("the PostgreSQL tests need pgserver and psycopg: "
+                    "pip install -c constraints.txt -e '.[test]' (or set ARTICLEQA_TEST_POSTGRES "
+                    "to a server's URL)")
+    # Its own temporary folder, not pytest's: the server runs as another user when the tests
+    # run as root, and pytest's folders are open to their owner only.
+    folder = Path(tempfile.mkdtemp(prefix="articleqa-postgres-"))
+    server = pgserver.get_server(folder / "data", cleanup_mode="delete")
+    # A server for tests only: its data may be lost in a crash.
+    server.psql("ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off;"
+                " ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();")
+    try:
+        yield PostgresForTests(server.get_uri())
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["folder", "postgres"])
+def index_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a new, empty index goes: a folder, then a PostgreSQL database (the contract tests
+    run on both stores)."""
+    if request.param == "folder":
+        return tmp_path / "index"
+    return request.getfixturevalue("postgres").database()

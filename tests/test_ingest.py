@@ -129,25 +129,6 @@ def index(tmp_path: Path, corpus_dir: Path):
 # -- ingest --------------------------------------------------------------------------------------
 
 
-def test_ingest_adds_every_article_with_its_passages(tmp_path: Path, corpus_dir: Path) -> None:
-    encoder = HashEncoder()
-    with open_index(tmp_path / "index", encoder) as opened:
-        report = ingest(opened, corpus_dir)
-        assert len(report.added) == 6 and report.failed == [] and report.unchanged == []
-        assert report.passages == sum(encoder.calls) > 0
-        info = opened.info()
-        assert info["articles"] == 6 and info["passages"] == report.passages
-        assert info["sources"] == ["Alpine Wire", "Coastal Herald", "Northern Post"]
-        for question, hits in zip(QUESTIONS, opened.search(QUESTIONS, k=1)):
-            hit = hits[0]
-            assert hit.text == hit.article.body[hit.start : hit.end]
-            assert any(word in hit.text.lower() for word in question.split()[:2])
-        tram = opened.search_one("tram airport", k=1)[0].article
-        assert (tram.source, tram.country, tram.published) == (
-            "Coastal Herald", "Portugal", dt.date(2026, 3, 3))
-        assert opened.search_one("tram airport") == opened.search(["tram airport"])[0]
-
-
 def test_a_second_ingest_embeds_nothing(tmp_path: Path, corpus_dir: Path) -> None:
     encoder = HashEncoder()
     with open_index(tmp_path / "index", encoder) as opened:

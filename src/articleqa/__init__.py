@@ -15,6 +15,7 @@ from articleqa.errors import (
     IndexReadOnlyError,
     LLMError,
     ModelLoadError,
+    StoreUnavailableError,
 )
 from articleqa.index import ArticleIndex, IngestReport
 from articleqa.readers.article import Article
@@ -38,6 +39,7 @@ __all__ = [
     "IngestReport",
     "LLMError",
     "ModelLoadError",
+    "StoreUnavailableError",
     "Take",
     "TimeWindow",
 ]

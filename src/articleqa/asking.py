@@ -21,7 +21,7 @@ from articleqa.followup import earlier_answer_articles, resolve_follow_up
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_answer_stream
 from articleqa.retrieval import check_question, search
-from articleqa.store import IndexStore
+from articleqa.storage import Store
 from articleqa.timewindow import as_of_date, narrow, parse_time
 
 #: Passages an answer is built from.
@@ -33,7 +33,7 @@ COVERAGE_TAKES = 6
 
 
 def ask_stream(
-    store: IndexStore,
+    store: Store,
     encoder: Encoder,
     question: str,
     history: Sequence[Mapping[str, object]] | None = None,

@@ -21,8 +21,10 @@ from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
 from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
+from articleqa.pgstore import redact
 from articleqa.readers.decoding import DEFAULT_MAX_FILE_BYTES
 from articleqa.retrieval import Hit, hit_to_json
+from articleqa.storage import is_database_url
 
 _QUERY_FILE_BATCH = 1024
 
@@ -162,7 +164,8 @@ def _info(args: argparse.Namespace) -> int:
         ("outlets", ", ".join(info["sources"]) or "-"),
         ("countries", ", ".join(info["countries"]) or "-"),
         ("published", f"{first} to {last}" if first else "-"),
-        ("size", f"{info['size_bytes'] / 1e6:.1f} MB in {info['segments']} segment(s)"),
+        ("size", f"{info['size_bytes'] / 1e6:.1f} MB"
+                 + (f" in {info['segments']} segment(s)" if "segments" in info else "")),
         ("created", info["created"]),
         ("last ingest", info["last_ingest"] or "-"),
     ]
@@ -217,6 +220,13 @@ def _remove(args: argparse.Namespace) -> int:
             title = index.article(article_id).title
             index.remove(article_id)
             print(f"removed {article_id}: {title}")
+    return 0
+
+
+def _copy(args: argparse.Namespace) -> int:
+    with ArticleIndex.open(args.index, create=False) as index:
+        copied = index.copy_to(args.target)
+        print(f"copied {copied} articles from {index.location} to {redact(str(args.target))}")
     return 0
 
 
@@ -299,6 +309,11 @@ def _filters(args: argparse.Namespace) -> Filters:
                           "until": args.until})
 
 
+def _location(text: str) -> Path | str:
+    """An ``--index`` value: a database URL as it is, anything else a folder."""
+    return text if is_database_url(text) else Path(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="articleqa",
@@ -310,8 +325,11 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, help: str, example: str, run) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help, epilog=f"Example: {example}",
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.add_argument("--index", type=Path, default=default_index_path(), metavar="DIR",
-                         help="index folder (default: $ARTICLEQA_INDEX or ./embeddings)")
+        sub.add_argument("--index", type=_location, default=default_index_path(),
+                         metavar="DIR|URL",
+                         help="index folder, or a PostgreSQL database with pgvector as "
+                              "postgresql://USER@HOST:PORT/DBNAME (password from PGPASSWORD or "
+                              "~/.pgpass) (default: $ARTICLEQA_INDEX or ./embeddings)")
         sub.set_defaults(run=run)
         return sub
 
@@ -383,6 +401,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--misses", action="store_true",
                           help="list the questions whose passages were not all found by k=5")
     _add_as_of(evaluate)
+
+    copy = command("copy", "copy the index, vectors included, to a folder or a PostgreSQL "
+                   "database (nothing is embedded again)",
+                   "articleqa copy --index embeddings postgresql://news@db.example/archive",
+                   _copy)
+    copy.add_argument("target", type=_location, metavar="DIR|URL",
+                      help="where to copy to: a new folder, an empty database, or an index of "
+                      "the same model (articles it holds are kept)")
 
     remove = command("remove", "remove articles (and their passages) by id",
                      "articleqa remove 9266f4184ee56b29", _remove)

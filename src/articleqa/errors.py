@@ -38,6 +38,11 @@ class IndexReadOnlyError(ArticleQAError):
     not."""
 
 
+class StoreUnavailableError(ArticleQAError):
+    """The database that holds the index cannot be reached, refuses the login, or lacks what
+    the index needs (the pgvector extension, the psycopg package)."""
+
+
 class ModelLoadError(ArticleQAError):
     """The embedding model could not be loaded (offline, so it must be on this machine)."""
 

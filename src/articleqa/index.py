@@ -2,8 +2,9 @@
 
 Searching and asking are delegated to :func:`articleqa.retrieval.search` and
 :func:`articleqa.asking.ask_stream`; ingest reads (:mod:`articleqa.readers`), cuts
-(:mod:`articleqa.chunking`), embeds (:mod:`articleqa.embedding`) and stores
-(:mod:`articleqa.store`).
+(:mod:`articleqa.chunking`), embeds (:mod:`articleqa.embedding`) and stores: in a folder
+(:mod:`articleqa.store`) or a PostgreSQL database (:mod:`articleqa.pgstore`), chosen by the
+location (:mod:`articleqa.storage`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from articleqa import asking, coverage, retrieval
+from articleqa import asking, coverage, retrieval, storage
 from articleqa.answering import MAX_SENTENCES, Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, chunk_article
 from articleqa.coverage import Take
@@ -36,7 +37,8 @@ from articleqa.llm import LLMConfig, llm_config_from_env
 from articleqa.readers import Article, iter_article_files, read_articles
 from articleqa.readers.decoding import DEFAULT_MAX_FILE_BYTES
 from articleqa.retrieval import DEFAULT_MODE, DEFAULT_PER_ARTICLE, Hit
-from articleqa.store import IndexStore, Manifest
+from articleqa.storage import Store
+from articleqa.store import Manifest
 
 #: Passages embedded and committed together; a crash loses at most one such batch of work.
 COMMIT_PASSAGES = 2048
@@ -53,9 +55,10 @@ class _FromEnvironment:
 FROM_ENVIRONMENT = _FromEnvironment()
 
 
-def default_index_path() -> Path:
-    """``$ARTICLEQA_INDEX``, or ``./embeddings``."""
-    return Path(os.environ.get("ARTICLEQA_INDEX") or "embeddings")
+def default_index_path() -> Path | str:
+    """``$ARTICLEQA_INDEX`` (a folder, or a ``postgresql://`` URL), or ``./embeddings``."""
+    location = os.environ.get("ARTICLEQA_INDEX") or "embeddings"
+    return location if storage.is_database_url(location) else Path(location)
 
 
 @dataclass
@@ -102,16 +105,17 @@ class IngestReport:
 
 
 class ArticleIndex:
-    """A searchable collection of news articles, kept in a folder on disk.
+    """A searchable collection of news articles, kept in a folder on disk or in PostgreSQL.
 
     Open one with :meth:`open`. Any number of processes may search an index while one process
-    ingests into it; searches see each ingest once it has committed. Threads may share one
+    (in PostgreSQL: several) ingests into it; searches see each ingest batch once it has
+    committed. Threads may share one
     ArticleIndex: the store and the encoder each let one thread at a time use them, so a
     search waits at most for one batch of an ingest on the same object (ingest through a
     second object, opened on the same folder, to keep searches from waiting for embedding).
     """
 
-    def __init__(self, store: IndexStore, encoder: Encoder | None = None, *,
+    def __init__(self, store: Store, encoder: Encoder | None = None, *,
                  llm: LLMConfig | None = None, llm_problem: str | None = None) -> None:
         self._store = store
         self._encoder = encoder
@@ -136,7 +140,10 @@ class ArticleIndex:
         """Opens the index in ``path``, creating an empty one there if the folder is new.
 
         Args:
-            path: The index folder; ``$ARTICLEQA_INDEX`` or ``./embeddings`` by default.
+            path: The index folder, or a PostgreSQL database with pgvector as a
+                ``postgresql://user@host:port/dbname`` URL (what the URL leaves out, password
+                included, comes from the ``PG*`` environment variables and ``~/.pgpass``);
+                ``$ARTICLEQA_INDEX`` or ``./embeddings`` by default.
             model: Embedding model name or folder. A new index uses it (the default model when
                 None); an existing index must have been built with it (None: whatever it was
                 built with).
@@ -161,8 +168,11 @@ class ArticleIndex:
             IndexReadOnlyError: If the folder is new and cannot be written. (An existing index
                 on read-only media opens for searching; writing it raises this error.)
             ModelLoadError: If the model cannot be loaded from this machine.
+            StoreUnavailableError: If the database cannot be reached or lacks pgvector.
         """
-        folder = Path(path) if path is not None else default_index_path()
+        location = path if path is not None else default_index_path()
+        if not storage.is_database_url(location):
+            location = Path(location)
         llm_problem = None
         if isinstance(llm, _FromEnvironment):
             try:
@@ -170,24 +180,34 @@ class ArticleIndex:
             except ValueError as error:  # a malformed setting must not stop the answers
                 llm, llm_problem = None, str(error)
         wanted = encoder.name if encoder is not None else model
-        if create and not (folder / "manifest.json").exists():
+        if create and not storage.index_exists(location):
             encoder = encoder or load_encoder(model or DEFAULT_MODEL)
             manifest = Manifest(encoder.name, encoder.dimension, max_tokens, overlap_tokens)
-            return cls(IndexStore.create(folder, manifest), encoder, llm=llm,
-                       llm_problem=llm_problem)
-        store = IndexStore.open(folder)
+            store = storage.create_store(location, manifest)
+        else:
+            store = storage.open_store(location)
         if wanted is not None and canonical_model_name(wanted) != store.manifest.model:
             store.close()
             raise IndexMismatchError(
-                f"{folder} was built with the embedding model {store.manifest.model!r}, not "
-                f"{wanted!r}. Open it without choosing a model, or build a new index with "
+                f"{store.location} was built with the embedding model {store.manifest.model!r}, "
+                f"not {wanted!r}. Open it without choosing a model, or build a new index with "
                 f"{wanted!r}: `articleqa ingest --index NEW_FOLDER --model {wanted} ARTICLES...`"
             )
-        return cls(store, encoder, llm=llm, llm_problem=llm_problem)
+        try:
+            return cls(store, encoder, llm=llm, llm_problem=llm_problem)
+        except BaseException:
+            store.close()
+            raise
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Path | str:
+        """The index folder, or the database URL it was opened with."""
         return self._store.path
+
+    @property
+    def location(self) -> str:
+        """Where the index is, fit to show (a database URL without its password)."""
+        return self._store.location
 
     @property
     def encoder(self) -> Encoder:
@@ -317,7 +337,7 @@ class ArticleIndex:
             report.updated.extend(self._store.fill_missing(fills))
             for path, keep in read_ok.items():
                 report.removed.extend(self._store.unlink_file(path, keep))
-            self._store.merge_segments()
+            self._store.compact()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -331,10 +351,10 @@ class ArticleIndex:
         with self._store.writing():
             if not self._store.remove([article_id]):
                 raise ArticleNotFoundError(
-                    f"no article with id {article_id!r} in {self.path}; "
+                    f"no article with id {article_id!r} in {self.location}; "
                     f"`articleqa search --json` shows the ids of the articles it finds"
                 )
-            self._store.merge_segments()
+            self._store.compact()
 
     def _chunk(self, article: Article) -> list[Chunk]:
         """The article's passages, each within the index's budget less what its headline
@@ -375,13 +395,17 @@ class ArticleIndex:
         titles = {article.id: article.title for article, _, _ in pending}
         vectors = self.encoder.encode([passage_for_embedding(titles[c.article_id], c.text)
                                        for c in chunks])
-        self._store.add(
+        stored = set(self._store.add(
             [article for article, _, _ in pending],
             chunks,
             vectors,
             files=[(path, article.id) for article, _, path in pending],
-        )
-        report.added.extend(article.id for article, _, _ in pending)
+        ))
+        # An article another writer stored meanwhile (a database shared by several ingests)
+        # was left as it was, and its file linked to it: it is unchanged.
+        report.added.extend(article.id for article, _, _ in pending if article.id in stored)
+        report.unchanged.extend(article.id for article, _, _ in pending
+                                if article.id not in stored)
         report.passages += len(chunks)
 
     # -- search and ask -------------------------------------------------------------------
@@ -514,7 +538,7 @@ class ArticleIndex:
         manifest = self._store.manifest
         facets = self._store.facets()
         return {
-            "path": str(self.path),
+            "path": self.location,
             "model": manifest.model,
             "dimension": manifest.dimension,
             "max_tokens": manifest.max_tokens,
@@ -537,6 +561,11 @@ class ArticleIndex:
         """
         return self._store.check()
 
+    def copy_to(self, location: str | os.PathLike[str]) -> int:
+        """Copies the index, vectors included, to a folder or a PostgreSQL database (see
+        :func:`articleqa.storage.copy_index`); returns the number of articles copied."""
+        return storage.copy_index(self._store, location)
+
     def article_paths(self, article_id: str) -> list[str]:
         """Every file the article was read from (the same article under several names)."""
         return self._store.files_of_article(article_id)
@@ -549,17 +578,17 @@ class ArticleIndex:
         """
         article = self._store.article(article_id)
         if article is None:
-            raise ArticleNotFoundError(f"no article with id {article_id!r} in {self.path}")
+            raise ArticleNotFoundError(f"no article with id {article_id!r} in {self.location}")
         return article
 
 
-def _check_encoder(store: IndexStore, encoder: Encoder) -> None:
+def _check_encoder(store: Store, encoder: Encoder) -> None:
     manifest = store.manifest
     if encoder.name != manifest.model or encoder.dimension != manifest.dimension:
         raise IndexMismatchError(
-            f"{store.path} was built with {manifest.model!r} ({manifest.dimension} dimensions); "
-            f"the encoder is {encoder.name!r} ({encoder.dimension} dimensions). Open it with "
-            f"the model it was built with, or ingest the articles into a new folder"
+            f"{store.location} was built with {manifest.model!r} ({manifest.dimension} "
+            f"dimensions); the encoder is {encoder.name!r} ({encoder.dimension} dimensions). "
+            f"Open it with the model it was built with, or ingest the articles into a new folder"
         )
 
 

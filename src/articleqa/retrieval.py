@@ -1,9 +1,10 @@
 """Retrieval: search results, the hybrid search over a store and an encoder, and its maths.
 
 :func:`search` is what ``ArticleIndex.search`` runs: each question is encoded and looked up in
-the FAISS segments (dense) and in SQLite FTS5 (BM25), the candidates of both are ranked by their
-cosine similarity plus :data:`BM25_WEIGHT` times their BM25 score relative to the question's
-best (:func:`fuse_scores`), at most ``per_article`` passages of one article are kept, and every
+the store's vectors (dense) and its full-text index (BM25 in the folder store; "bm25" names
+that ranking whichever the store), the candidates of both are ranked by their cosine
+similarity plus :data:`BM25_WEIGHT` times their BM25 score relative to the question's best
+(:func:`fuse_scores`), at most ``per_article`` passages of one article are kept, and every
 hit is scored by its cosine similarity to the question whatever the mode. Fusion and diversity
 are pure functions, tested by hand.
 
@@ -18,14 +19,18 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from articleqa.embedding import Encoder
 from articleqa.filters import Filters
 from articleqa.readers.article import Article, check_unicode
-from articleqa.store import ChunkRecord, IndexStore
+from articleqa.store import ChunkRecord
 from articleqa.timewindow import as_of_date, narrow, parse_time, recency_prior
+
+if TYPE_CHECKING:
+    from articleqa.storage import Store
 
 #: Questions encoded and searched together.
 QUERY_BATCH = 256
@@ -123,7 +128,7 @@ def hit_to_json(hit: Hit) -> dict[str, object]:
 
 
 def search(
-    store: IndexStore,
+    store: Store,
     encoder: Encoder,
     questions: Iterable[str],
     k: int,
@@ -150,7 +155,6 @@ def search(
         check_k(per_article, "per_article")
     filters = filters or Filters()
     today = as_of_date(as_of)
-    allowed_of: dict[Filters, np.ndarray | None] = {}
     results: list[list[Hit]] = []
     numbered = enumerate(questions, start=1)
     while batch := list(itertools.islice(numbered, QUERY_BATCH)):
@@ -163,31 +167,25 @@ def search(
             groups.setdefault(key, []).append(row)
         found: list[list[Hit]] = [[] for _ in queries]
         for (within, windowed), rows in groups.items():
-            if within not in allowed_of:
-                allowed_of[within] = (None if within.is_empty()
-                                      else store.matching_vector_ids(within))
             recent = None if windowed else today  # no time words: prefer recent articles
             hits = _search_batch(store, encoder, [queries[r].text for r in rows], k, mode,
-                                 per_article, within, allowed_of[within], recent)
+                                 per_article, within, recent)
             for row, row_hits in zip(rows, hits):
                 found[row] = row_hits
         results.extend(found)
     return results
 
 
-def _search_batch(store: IndexStore, encoder: Encoder, texts: list[str], k: int, mode: str,
-                  per_article: int | None, filters: Filters, allowed: np.ndarray | None,
+def _search_batch(store: Store, encoder: Encoder, texts: list[str], k: int, mode: str,
+                  per_article: int | None, filters: Filters,
                   recent: dt.date | None = None) -> list[list[Hit]]:
-    live = store.live_count() if allowed is None else len(allowed)
-    # Each retriever proposes a pool of candidates, no deeper than there are passages.
-    depth = min(live, max(CANDIDATES, 4 * k))
-    if depth == 0:
-        return [[] for _ in texts]
+    # Each retriever proposes a pool of candidates (fewer when fewer passages match).
+    depth = max(CANDIDATES, 4 * k)
     queries = encoder.encode(texts)
     cosine: list[dict[int, float]] = [{} for _ in texts]
     bm25: list[dict[int, float]] = [{} for _ in texts]
     if mode in ("dense", "hybrid"):
-        scores, ids = store.search(queries, depth, allowed)
+        scores, ids = store.dense_search(queries, depth, filters)
         for row, (row_scores, row_ids) in enumerate(zip(scores, ids)):
             valid = row_ids >= 0
             cosine[row].update(zip(row_ids[valid].tolist(), row_scores[valid].tolist()))
@@ -212,7 +210,7 @@ def _search_batch(store: IndexStore, encoder: Encoder, texts: list[str], k: int,
             for known, ids in zip(cosine, chosen)]
 
 
-def _add_cosine(store: IndexStore, queries: np.ndarray, cosine: list[dict[int, float]],
+def _add_cosine(store: Store, queries: np.ndarray, cosine: list[dict[int, float]],
                 wanted: Sequence[Iterable[int]]) -> None:
     """Adds to each question's ``cosine`` the similarity of the ids it lacks in ``wanted``."""
     for query, known, ids in zip(queries, cosine, wanted):

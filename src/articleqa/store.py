@@ -145,6 +145,17 @@ class ChunkRecord:
 REBUILD = "rebuild it by ingesting the articles again into an empty folder"
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Articles with their passages, the passages' vectors (row i is ``chunks[i]``'s) and the
+    ``(path, article_id)`` files the articles were read from: what a store's ``add`` takes."""
+
+    articles: list[Article]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    files: list[tuple[str, str]]
+
+
 def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
     """Runs the method under the store's lock: one thread at a time uses the SQLite connection
     and the loaded FAISS state. A damaged or read-only database becomes a one-line error."""
@@ -263,6 +274,10 @@ class IndexStore:
         store._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
         _write_atomically(folder / MANIFEST, stamped.to_json().encode())
         return store
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     def close(self) -> None:
         with self._lock:
@@ -485,6 +500,29 @@ class IndexStore:
                     out[batch_start + offset] = segment.reconstruct(vector_id)
         return out
 
+    def export(self, size: int = 256) -> Iterator[Batch]:
+        """Every stored article with its passages, vectors and files, ``size`` articles at a
+        time, as :meth:`add` takes them (to copy the index elsewhere)."""
+        with self._lock:
+            ids = [r[0] for r in self._db.execute("SELECT id FROM articles ORDER BY id")]
+        for batch in _batches(ids, size):
+            with self._lock:
+                marks = ",".join("?" * len(batch))
+                articles = [_article_from_row(row) for row in self._db.execute(
+                    f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"
+                    f" ORDER BY id", batch)]
+                bodies = {article.id: article.body for article in articles}
+                rows = self._db.execute(
+                    f"SELECT vector_id, id, article_id, start, end FROM chunks"
+                    f" WHERE article_id IN ({marks}) ORDER BY vector_id", batch).fetchall()
+                files = self._db.execute(
+                    f"SELECT path, article_id FROM article_files WHERE article_id IN ({marks})"
+                    f" ORDER BY path, article_id", batch).fetchall()
+                vectors = self.vectors([r[0] for r in rows])
+            chunks = [Chunk(chunk_id, article_id, bodies[article_id][start:end], start, end)
+                      for _, chunk_id, article_id, start, end in rows if article_id in bodies]
+            yield Batch(articles, chunks, vectors, files)
+
     @_locked
     def facets(self) -> dict[str, object]:
         """Outlets, countries and the date span of the stored articles."""
@@ -529,6 +567,19 @@ class IndexStore:
             empty = np.full((len(queries), k), -1, dtype=np.int64)
             return np.full((len(queries), k), -np.inf, dtype=np.float32), empty
         return merge_top_k(np.hstack(parts_scores), np.hstack(parts_ids), k)
+
+    @_locked
+    def dense_search(
+        self, queries: np.ndarray, k: int, filters: Filters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` among the passages whose article matches ``filters``, with no more
+        columns than there are such passages."""
+        matching = filters is not None and not filters.is_empty()
+        allowed = self.matching_vector_ids(filters) if matching else None
+        k = min(k, self.live_count() if allowed is None else len(allowed))
+        if k == 0:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        return self.search(queries, k, allowed)
 
     @_locked
     def refresh(self) -> None:
@@ -667,14 +718,17 @@ class IndexStore:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         files: Sequence[tuple[str, str]] = (),
-    ) -> None:
+    ) -> list[str]:
         """Stores articles with their passages and vectors, in one transaction.
 
         Args:
-            articles: New articles (ids not yet stored).
+            articles: New articles (ids not yet stored: the caller holds :meth:`writing`).
             chunks: Their passages; ``vectors[i]`` is the vector of ``chunks[i]``.
             vectors: ``(len(chunks), dimension)`` float32, unit rows.
             files: ``(path, article_id)`` pairs: which file each article was read from.
+
+        Returns:
+            The ids of ``articles``.
         """
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
@@ -715,6 +769,7 @@ class IndexStore:
             self._db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_ingest', ?)", (added,)
             )
+        return [article.id for article in articles]
 
     @_locked
     def link_files(self, files: Sequence[tuple[str, str]]) -> None:
@@ -797,6 +852,10 @@ class IndexStore:
                 self._db.execute("DELETE FROM article_files WHERE article_id = ?", (article_id,))
                 self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return removed
+
+    def compact(self) -> None:
+        """:meth:`merge_segments` with the default bound."""
+        self.merge_segments()
 
     @_locked
     def merge_segments(self, max_segments: int = MAX_SEGMENTS) -> None:
@@ -1088,6 +1147,47 @@ def _refuse_strangers(folder: Path) -> None:
         )
 
 
+def manifest_from_data(data: object, where: str, empty: str) -> Manifest:
+    """The manifest in ``data`` (its JSON), checked.
+
+    Args:
+        data: The manifest's JSON data.
+        where: What holds the index, for messages.
+        empty: Where to rebuild it, for messages ("an empty folder").
+
+    Raises:
+        ValueError: If ``data`` is not an articleqa manifest (the message names the key that
+            is missing or of the wrong type).
+        IndexMismatchError: If another format version wrote it.
+    """
+    if not isinstance(data, dict):
+        raise ValueError(f"it holds {type(data).__name__}, not a JSON object")
+    if data.get("format") != FORMAT_NAME:
+        raise ValueError(f"format is {data.get('format')!r}, not {FORMAT_NAME!r}")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"{where} was written by index format version {data.get('format_version')}; "
+            f"this articleqa reads version {FORMAT_VERSION}. Rebuild it: ingest the "
+            f"articles again into {empty}"
+        )
+    fields = Manifest.__dataclass_fields__.values()
+    missing = [f.name for f in fields if f.name not in data and f.default is dataclasses.MISSING]
+    if missing:
+        raise ValueError(f"it lacks the key{'s' * (len(missing) > 1)} "
+                         f"{', '.join(map(repr, missing))}")
+    for field in fields:
+        wanted = {"int": int, "str": str, "bool": bool}.get(str(field.type))
+        value = data.get(field.name, field.default)
+        if wanted is None:  # a type this check does not know: the field is not checked
+            continue
+        if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+            raise ValueError(f"{field.name!r} is {value!r}, not {field.type}")
+    if data["dimension"] < 1 or data["max_tokens"] < 1:
+        raise ValueError(f"'dimension' and 'max_tokens' must be 1 or more, not "
+                         f"{data['dimension']} and {data['max_tokens']}")
+    return Manifest(**{field.name: data[field.name] for field in fields if field.name in data})
+
+
 def read_manifest(folder: Path) -> Manifest:
     """Reads and checks ``folder/manifest.json``.
 
@@ -1097,35 +1197,8 @@ def read_manifest(folder: Path) -> Manifest:
     """
     file = folder / MANIFEST
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError(f"it holds {type(data).__name__}, not a JSON object")
-        if data.get("format") != FORMAT_NAME:
-            raise ValueError(f"format is {data.get('format')!r}, not {FORMAT_NAME!r}")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"{folder} was written by index format version {data.get('format_version')}; "
-                f"this articleqa reads version {FORMAT_VERSION}. Rebuild it: ingest the "
-                f"articles again into an empty folder"
-            )
-        fields = Manifest.__dataclass_fields__.values()
-        missing = [f.name for f in fields
-                   if f.name not in data and f.default is dataclasses.MISSING]
-        if missing:
-            raise ValueError(f"it lacks the key{'s' * (len(missing) > 1)} "
-                             f"{', '.join(map(repr, missing))}")
-        for field in fields:
-            wanted = {"int": int, "str": str, "bool": bool}.get(str(field.type))
-            value = data.get(field.name, field.default)
-            if wanted is None:  # a type this check does not know: the field is not checked
-                continue
-            if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
-                raise ValueError(f"{field.name!r} is {value!r}, not {field.type}")
-        if data["dimension"] < 1 or data["max_tokens"] < 1:
-            raise ValueError(f"'dimension' and 'max_tokens' must be 1 or more, not "
-                             f"{data['dimension']} and {data['max_tokens']}")
-        return Manifest(**{field.name: data[field.name] for field in fields
-                           if field.name in data})
+        return manifest_from_data(json.loads(file.read_text(encoding="utf-8")), str(folder),
+                                  "an empty folder")
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         if isinstance(error, IndexMismatchError):
             raise
