@@ -409,3 +409,15 @@ def test_installed_console_script_runs_info(index_dir):
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["articles"] == 6
+
+
+@pytest.mark.parametrize("command", [["search", CYBERCRIME], ["ask", CYBERCRIME],
+                                     ["ingest", str(OVERVIEW_PAGE)]])
+def test_a_backend_whose_vectors_differ_is_a_one_line_error(tmp_path, capsys, command):
+    from articleqa.embedding import HashEncoder
+
+    ArticleIndex.open(tmp_path / "idx", encoder=HashEncoder(backend="onnx-int8")).close()
+    code, out, err = run_cli(capsys, *command, "--index", tmp_path / "idx",
+                             "--encoder-backend", "torch")
+    assert_one_line_error(code, out, err, "'onnx-int8' encoder backend",
+                          "--encoder-backend torch")
