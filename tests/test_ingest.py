@@ -367,7 +367,8 @@ def test_the_manifest_records_the_encoder_backend(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("built", "used", "compatible"), [
     ("onnx-int8", "torch", False), ("onnx-int8", "onnx", False), ("torch", "onnx-int8", False),
     ("onnx", "onnx-int8", False), ("torch", "onnx", True), ("onnx", "torch", True),
-    ("onnx-int8", "onnx-int8", True),
+    ("onnx-int8", "onnx-int8", True), ("torch", "openvino", True), ("openvino", "onnx", True),
+    ("openvino", "onnx-int8", False),
 ])
 def test_only_backends_of_the_same_vectors_use_an_index(tmp_path: Path, built: str, used: str,
                                                         compatible: bool) -> None:

@@ -247,9 +247,9 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 
 def _add_backend(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoder-backend", choices=tuple(BACKENDS), metavar="BACKEND",
-                        help="what computes the vectors: onnx-int8 (default for a new index), "
-                        "onnx or torch; an existing index takes only those whose vectors match "
-                        "its own (default: the fastest of them)")
+                        help="what computes the vectors: openvino (default for a new index), "
+                        "onnx-int8, onnx or torch; an existing index takes only those whose "
+                        "vectors match its own (default: the fastest of them)")
 
 
 def _filters(args: argparse.Namespace) -> Filters:

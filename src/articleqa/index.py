@@ -133,10 +133,10 @@ class ArticleIndex:
             model: Embedding model name or folder. A new index uses it (the default model when
                 None); an existing index must have been built with it (None: whatever it was
                 built with).
-            backend: What computes the vectors: ``"onnx-int8"`` (the default for a new index),
-                ``"onnx"`` or ``"torch"`` (see :mod:`articleqa.embedding`). An existing index
-                is searched and extended only by backends whose vectors match those it was
-                built with (None: the fastest of those).
+            backend: What computes the vectors: ``"openvino"`` (the default for a new index),
+                ``"onnx-int8"``, ``"onnx"`` or ``"torch"`` (see :mod:`articleqa.embedding`). An
+                existing index is searched and extended only by backends whose vectors match
+                those it was built with (None: the fastest of those).
             encoder: An encoder object to use instead of loading ``model`` (tests use a fake).
             max_tokens: Passage budget in tokens, for a new index (an existing one keeps its own).
                 The headline embedded in front of each passage shortens it to what the model
