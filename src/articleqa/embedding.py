@@ -1,5 +1,5 @@
-"""Text encoders: the offline sentence-transformers model run by torch or by ONNX Runtime, and a
-fake one for fast unit tests.
+"""Text encoders: the offline sentence-transformers model run by OpenVINO, ONNX Runtime or torch,
+and a fake one for fast unit tests.
 
 An encoder turns texts into L2-normalised float32 rows and counts tokens with the same tokenizer,
 so that the chunker's budget is the model's own. Its ``backend`` says what computes the vectors:
