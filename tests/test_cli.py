@@ -427,3 +427,15 @@ def test_ask_and_search_count_time_words_from_as_of(index_dir, capsys, monkeypat
     assert later["hits"] == []
     code, out, err = run_cli(capsys, "ask", "--index", index_dir, question, "--as-of", "soon")
     assert_one_line_error(code, out, err, "as_of")
+
+
+@pytest.mark.parametrize("command", [["search", CYBERCRIME], ["ask", CYBERCRIME],
+                                     ["ingest", str(OVERVIEW_PAGE)]])
+def test_a_backend_whose_vectors_differ_is_a_one_line_error(tmp_path, capsys, command):
+    from articleqa.embedding import HashEncoder
+
+    ArticleIndex.open(tmp_path / "idx", encoder=HashEncoder(backend="onnx-int8")).close()
+    code, out, err = run_cli(capsys, *command, "--index", tmp_path / "idx",
+                             "--encoder-backend", "torch")
+    assert_one_line_error(code, out, err, "'onnx-int8' encoder backend",
+                          "--encoder-backend torch")

@@ -39,7 +39,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def copy(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr("articleqa.index.load_encoder", lambda name: HashEncoder())
+    monkeypatch.setattr("articleqa.index.load_encoder", lambda name, backend=None: HashEncoder())
     return Path(shutil.copytree(built, tmp_path / "ix"))
 
 

@@ -57,7 +57,7 @@ def test_feed_dates_are_read_and_an_unreadable_one_costs_only_the_date(tmp_path:
 
 
 def test_cli_prints_the_date_warning(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr("articleqa.index.load_encoder", lambda name: HashEncoder())
+    monkeypatch.setattr("articleqa.index.load_encoder", lambda name, backend=None: HashEncoder())
     path = feed(tmp_path / "in", ["2023-01-24", "not a date"])
     code, out, _ = run_cli(capsys, "ingest", "--index", tmp_path / "ix", path)
     assert code == 0
@@ -151,7 +151,7 @@ def test_a_file_over_the_size_limit_fails_with_how_to_raise_it(tmp_path: Path, c
         assert len(index.ingest([big], max_file_bytes=10_000, progress=False).added) == 1
         with pytest.raises(ValueError, match="max_file_bytes"):
             index.ingest([big], max_file_bytes=0)
-    monkeypatch.setattr("articleqa.index.load_encoder", lambda name: HashEncoder())
+    monkeypatch.setattr("articleqa.index.load_encoder", lambda name, backend=None: HashEncoder())
     code, _, err = run_cli(capsys, "ingest", "-q", "--index", tmp_path / "ix2",
                            "--max-file-size", "1k", big)
     assert code == 1 and "larger than the limit of 1 KiB" in err
@@ -235,7 +235,7 @@ def test_an_article_that_cannot_be_cut_fails_alone(tmp_path: Path, monkeypatch) 
 @pytest.fixture
 def small(tmp_path: Path, monkeypatch) -> Path:
     """An index of two articles; the CLI opens it with the fake encoder."""
-    monkeypatch.setattr("articleqa.index.load_encoder", lambda name: HashEncoder())
+    monkeypatch.setattr("articleqa.index.load_encoder", lambda name, backend=None: HashEncoder())
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
@@ -275,7 +275,7 @@ def test_the_http_api_reports_a_question_that_is_not_unicode(small: Path) -> Non
         serve(page, port=port, block=False, quiet=True)
         try:
             url = f"http://127.0.0.1:{port}/gradio_api/call/ask"
-            body = b'{"data": ["\\ud800 harbour?", "", "", "", ""]}'  # a JSON escape
+            body = b'{"data": ["\\ud800 harbour?", "", "", "", "", ""]}'  # a JSON escape
             event = httpx.post(url, content=body, headers={"content-type": "application/json"},
                                timeout=30).json()["event_id"]
             result = httpx.get(f"{url}/{event}", timeout=30).text
@@ -309,7 +309,7 @@ def test_misleading_filters_are_refused_plainly(small: Path, filters, message: s
 
 def test_an_ingest_of_missing_paths_only_makes_no_index(tmp_path: Path, capsys,
                                                        monkeypatch) -> None:
-    monkeypatch.setattr("articleqa.index.load_encoder", lambda name: HashEncoder())
+    monkeypatch.setattr("articleqa.index.load_encoder", lambda name, backend=None: HashEncoder())
     code, _, err = run_cli(capsys, "ingest", "--index", tmp_path / "ix", tmp_path / "nothing")
     assert code == 1 and "no such file or folder" in err and "no index was made" in err
     assert not (tmp_path / "ix").exists()

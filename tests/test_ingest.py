@@ -338,6 +338,52 @@ def test_opening_with_another_model_is_a_mismatch(index: ArticleIndex) -> None:
     assert "64" in str(error.value) and "32" in str(error.value)
 
 
+def test_the_manifest_records_the_encoder_backend(tmp_path: Path) -> None:
+    with ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(backend="onnx-int8")) as index:
+        assert index.info()["backend"] == "onnx-int8"
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    assert manifest["backend"] == "onnx-int8"
+
+
+@pytest.mark.parametrize(("built", "used", "compatible"), [
+    ("onnx-int8", "torch", False), ("onnx-int8", "onnx", False), ("torch", "onnx-int8", False),
+    ("onnx", "onnx-int8", False), ("torch", "onnx", True), ("onnx", "torch", True),
+    ("onnx-int8", "onnx-int8", True), ("torch", "openvino", True), ("openvino", "onnx", True),
+    ("openvino", "onnx-int8", False),
+])
+def test_only_backends_of_the_same_vectors_use_an_index(tmp_path: Path, built: str, used: str,
+                                                        compatible: bool) -> None:
+    ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(backend=built)).close()
+    if compatible:
+        ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(backend=used)).close()
+        ArticleIndex.open(tmp_path / "ix", backend=used).close()  # the model loads lazily
+        return
+    # Refused before any model is loaded, saying what to do.
+    with pytest.raises(IndexMismatchError) as error:
+        ArticleIndex.open(tmp_path / "ix", backend=used)
+    assert f"{built!r} encoder backend" in str(error.value)
+    assert f"--encoder-backend {used}" in str(error.value)
+    with pytest.raises(IndexMismatchError, match=f"built with the {built!r} encoder backend"):
+        ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(backend=used))
+
+
+def test_an_index_without_a_recorded_backend_was_built_by_torch(tmp_path: Path) -> None:
+    ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(backend="torch")).close()
+    manifest_file = tmp_path / "ix" / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    del manifest["backend"]  # as an index made before backends were recorded
+    manifest_file.write_text(json.dumps(manifest))
+    with ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(backend="onnx")) as index:
+        assert index.info()["backend"] == "torch"
+    with pytest.raises(IndexMismatchError, match="'torch' encoder backend"):
+        ArticleIndex.open(tmp_path / "ix", backend="onnx-int8")
+
+
+def test_an_unknown_backend_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown encoder backend 'tensorrt'.*onnx-int8"):
+        ArticleIndex.open(tmp_path / "ix", backend="tensorrt")
+
+
 # -- search --------------------------------------------------------------------------------------
 
 

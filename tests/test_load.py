@@ -55,11 +55,12 @@ def test_the_page_serves_concurrent_calls_during_an_upload(tmp_path: Path) -> No
         def one(number: int) -> None:
             started = time.perf_counter()
             if number % 3:
-                hits = call(base, "search", [f"council bridge {number}", 3, "", "", "", ""])
+                hits = call(base, "search", [f"council bridge {number}", 3, "", "", "", "",
+                                              ""])
                 assert hits and all(hit["text"] for hit in hits)
             else:
                 reply = call(base, "ask", ["What did the mayor say about jobs?", "", "", "",
-                                           ""])
+                                           "", ""])
                 assert reply.strip()
             latencies.append(time.perf_counter() - started)
 

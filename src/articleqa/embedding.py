@@ -1,7 +1,19 @@
-"""Text encoders: the offline sentence-transformers model, and a fake one for fast unit tests.
+"""Text encoders: the offline sentence-transformers model run by OpenVINO, ONNX Runtime or torch,
+and a fake one for fast unit tests.
 
 An encoder turns texts into L2-normalised float32 rows and counts tokens with the same tokenizer,
-so that the chunker's budget is the model's own.
+so that the chunker's budget is the model's own. Its ``backend`` says what computes the vectors:
+
+- ``openvino`` (the default): the model exported to ONNX (:mod:`articleqa.embedding_onnx`) and
+  run by OpenVINO, in bfloat16 on CPUs that compute in it natively (AMX), else in fp32; the
+  fastest, its vectors within a cosine of 1e-4 of torch's.
+- ``onnx-int8``: the export with int8 weights, run by ONNX Runtime; its vectors differ from the
+  float ones by about 0.005 in cosine, so an index records it and is searched with it only.
+- ``onnx``: the fp32 export run by ONNX Runtime; its vectors equal torch's to about 1e-6.
+- ``torch``: sentence-transformers itself.
+
+Backends of the same kind of vectors (``float``: ``openvino``, ``onnx``, ``torch``) may search
+and extend each other's indexes; :func:`backends_compatible` decides.
 """
 
 from __future__ import annotations
@@ -21,12 +33,18 @@ from articleqa.errors import ModelLoadError
 #: The name the default model is recorded under in an index manifest.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_MODEL_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "default"}
+#: The encoder backends, fastest first, with the kind of vectors each computes.
+BACKENDS = {"openvino": "float", "onnx-int8": "int8", "onnx": "float", "torch": "float"}
+#: The backend of a new index: the fastest that keeps the answers (see the README's
+#: performance section for the guard it passes).
+DEFAULT_BACKEND = "openvino"
 
 
 class Encoder(Protocol):
     """What the index needs of an embedding model."""
 
     name: str
+    backend: str  # what computes the vectors: one of BACKENDS, or a test encoder's own name
     dimension: int
     max_tokens: int  # the longest input the model reads, in tokens, special tokens included
 
@@ -66,6 +84,7 @@ class SentenceTransformerEncoder:
                 f"sentence-transformers is not installed ({error}); run: pip install articleqa"
             ) from error
         self.name = canonical_model_name(model)
+        self.backend = "torch"
         location = _default_model_path() if self.name == DEFAULT_MODEL else model
         try:
             with _quiet_loading():
@@ -109,8 +128,10 @@ class HashEncoder:
     a test of retrieval quality.
     """
 
-    def __init__(self, dimension: int = 64, name: str = "test/hash-encoder") -> None:
+    def __init__(self, dimension: int = 64, name: str = "test/hash-encoder",
+                 backend: str = "hash") -> None:
         self.name = name
+        self.backend = backend
         self.dimension = dimension
         self.max_tokens = 256
         self.calls: list[int] = []  # how many texts each encode() call received
@@ -135,9 +156,48 @@ def canonical_model_name(model: str) -> str:
     return DEFAULT_MODEL if model in _DEFAULT_MODEL_ALIASES else model
 
 
-def load_encoder(model: str = DEFAULT_MODEL) -> Encoder:
-    """The encoder for a model name or path (see :class:`SentenceTransformerEncoder`)."""
-    return SentenceTransformerEncoder(model)
+def load_encoder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Encoder:
+    """The encoder for a model name or path, run by ``backend`` (one of :data:`BACKENDS`).
+
+    Args:
+        model: As for :class:`SentenceTransformerEncoder`.
+        backend: ``"openvino"``, ``"onnx-int8"``, ``"onnx"`` or ``"torch"``.
+
+    Raises:
+        ValueError: If the backend is unknown.
+        ModelLoadError: If the model cannot be loaded (or exported) on this machine.
+    """
+    check_backend(backend)
+    if backend == "torch":
+        return SentenceTransformerEncoder(model)
+    from articleqa.embedding_onnx import OnnxEncoder
+
+    name = canonical_model_name(model)
+    return OnnxEncoder(_model_folder(name), name, backend=backend)
+
+
+def check_backend(backend: str) -> str:
+    """Returns ``backend`` if it is one of :data:`BACKENDS`.
+
+    Raises:
+        ValueError: If it is not, naming those that are.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown encoder backend {backend!r}; choose one of "
+                         f"{', '.join(BACKENDS)}")
+    return backend
+
+
+def backends_compatible(recorded: str, used: str) -> bool:
+    """Whether vectors of backend ``used`` may be searched against, or added to, an index
+    built with backend ``recorded``: both compute the same kind of vectors (an unknown
+    backend, such as a test encoder's, only its own)."""
+    return BACKENDS.get(recorded, recorded) == BACKENDS.get(used, used)
+
+
+def preferred_backend(recorded: str) -> str:
+    """The fastest backend whose vectors suit an index built with ``recorded``."""
+    return next((b for b in BACKENDS if backends_compatible(recorded, b)), recorded)
 
 
 def _words(text: str) -> list[str]:
@@ -156,6 +216,25 @@ def _quiet_loading() -> Iterator[None]:
     finally:
         if shown:
             logging.enable_progress_bar()
+
+
+def _model_folder(name: str) -> str:
+    """The folder holding a model: the packaged default, a folder, or the local hub cache."""
+    if name == DEFAULT_MODEL:
+        return _default_model_path()
+    if os.path.isdir(name):
+        return name
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(name, local_files_only=True)
+    except Exception as error:  # not in the cache, or not a model name at all
+        raise ModelLoadError(
+            f"cannot find embedding model {name!r} on this machine: {error}. Give a folder "
+            "that holds a sentence-transformers model, or a model already in the local "
+            "Hugging Face cache."
+        ) from error
 
 
 def _default_model_path() -> str:

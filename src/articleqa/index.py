@@ -18,13 +18,20 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tqdm import tqdm
-
 from articleqa import asking, coverage, retrieval, storage
 from articleqa.answering import MAX_SENTENCES, Answer
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, chunk_article
 from articleqa.coverage import Take
-from articleqa.embedding import DEFAULT_MODEL, Encoder, canonical_model_name, load_encoder
+from articleqa.embedding import (
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    Encoder,
+    backends_compatible,
+    canonical_model_name,
+    check_backend,
+    load_encoder,
+    preferred_backend,
+)
 from articleqa.errors import (
     ArticleNotFoundError,
     ArticleQAError,
@@ -116,9 +123,11 @@ class ArticleIndex:
     """
 
     def __init__(self, store: Store, encoder: Encoder | None = None, *,
-                 llm: LLMConfig | None = None, llm_problem: str | None = None) -> None:
+                 backend: str | None = None, llm: LLMConfig | None = None,
+                 llm_problem: str | None = None) -> None:
         self._store = store
         self._encoder = encoder
+        self._backend = backend or preferred_backend(store.manifest.backend)
         self._encoder_lock = threading.Lock()
         self._llm = llm
         self._llm_problem = llm_problem
@@ -131,6 +140,7 @@ class ArticleIndex:
         path: str | os.PathLike[str] | None = None,
         *,
         model: str | None = None,
+        backend: str | None = None,
         encoder: Encoder | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
@@ -147,6 +157,10 @@ class ArticleIndex:
             model: Embedding model name or folder. A new index uses it (the default model when
                 None); an existing index must have been built with it (None: whatever it was
                 built with).
+            backend: What computes the vectors: ``"openvino"`` (the default for a new index),
+                ``"onnx-int8"``, ``"onnx"`` or ``"torch"`` (see :mod:`articleqa.embedding`). An
+                existing index is searched and extended only by backends whose vectors match
+                those it was built with (None: the fastest of those).
             encoder: An encoder object to use instead of loading ``model`` (tests use a fake).
             max_tokens: Passage budget in tokens, for a new index (an existing one keeps its own).
                 The headline embedded in front of each passage shortens it to what the model
@@ -163,7 +177,9 @@ class ArticleIndex:
 
         Raises:
             IndexNotFoundError: If there is no index and ``create`` is False.
-            IndexMismatchError: If the index was built with another model or format version.
+            IndexMismatchError: If the index was built with another model or format version,
+                or with a backend whose vectors differ from ``backend``'s.
+            ValueError: If ``backend`` is unknown.
             IndexCorruptError: If the index files are damaged.
             IndexReadOnlyError: If the folder is new and cannot be written. (An existing index
                 on read-only media opens for searching; writing it raises this error.)
@@ -179,10 +195,13 @@ class ArticleIndex:
                 llm = llm_config_from_env()
             except ValueError as error:  # a malformed setting must not stop the answers
                 llm, llm_problem = None, str(error)
+        if backend is not None:
+            check_backend(backend)
         wanted = encoder.name if encoder is not None else model
         if create and not storage.index_exists(location):
-            encoder = encoder or load_encoder(model or DEFAULT_MODEL)
-            manifest = Manifest(encoder.name, encoder.dimension, max_tokens, overlap_tokens)
+            encoder = encoder or load_encoder(model or DEFAULT_MODEL, backend or DEFAULT_BACKEND)
+            manifest = Manifest(encoder.name, encoder.dimension, max_tokens, overlap_tokens,
+                                backend=encoder.backend)
             store = storage.create_store(location, manifest)
         else:
             store = storage.open_store(location)
@@ -193,8 +212,12 @@ class ArticleIndex:
                 f"not {wanted!r}. Open it without choosing a model, or build a new index with "
                 f"{wanted!r}: `articleqa ingest --index NEW_FOLDER --model {wanted} ARTICLES...`"
             )
+        if backend is not None and not backends_compatible(store.manifest.backend, backend):
+            store.close()
+            raise IndexMismatchError(
+                _backend_mismatch(store.location, store.manifest.backend, backend))
         try:
-            return cls(store, encoder, llm=llm, llm_problem=llm_problem)
+            return cls(store, encoder, backend=backend, llm=llm, llm_problem=llm_problem)
         except BaseException:
             store.close()
             raise
@@ -214,7 +237,7 @@ class ArticleIndex:
         """The embedding model, loaded on first use."""
         with self._encoder_lock:
             if self._encoder is None:
-                encoder = load_encoder(self._store.manifest.model)
+                encoder = load_encoder(self._store.manifest.model, self._backend)
                 _check_encoder(self._store, encoder)
                 self._encoder = encoder
             return self._encoder
@@ -283,6 +306,9 @@ class ArticleIndex:
         if progress is None:
             progress = sys.stderr.isatty()
         files = list(iter_article_files(paths))
+
+        from tqdm import tqdm  # only ingest needs it: searches start sooner
+
         bar = tqdm(total=len(files), unit="file", desc="ingest", disable=not progress)
         with self._store.writing(), bar:
             read_ok: dict[str, set[str]] = {}
@@ -540,6 +566,7 @@ class ArticleIndex:
         return {
             "path": self.location,
             "model": manifest.model,
+            "backend": manifest.backend,
             "dimension": manifest.dimension,
             "max_tokens": manifest.max_tokens,
             "overlap_tokens": manifest.overlap_tokens,
@@ -590,6 +617,18 @@ def _check_encoder(store: Store, encoder: Encoder) -> None:
             f"dimensions); the encoder is {encoder.name!r} ({encoder.dimension} dimensions). "
             f"Open it with the model it was built with, or ingest the articles into a new folder"
         )
+    if not backends_compatible(manifest.backend, encoder.backend):
+        raise IndexMismatchError(_backend_mismatch(store.path, manifest.backend, encoder.backend))
+
+
+def _backend_mismatch(location: str, recorded: str, used: str) -> str:
+    return (
+        f"{location} was built with the {recorded!r} encoder backend, whose vectors differ from "
+        f"those of {used!r}: searching it with them would rank passages wrongly. Open it with "
+        f"backend {preferred_backend(recorded)!r} (or choose none: `--encoder-backend` left "
+        f"out), or build a new index with {used!r}: `articleqa ingest --index NEW_FOLDER "
+        f"--encoder-backend {used} ARTICLES...`"
+    )
 
 
 def _fill(article: Article, *, source: str | None, country: str | None) -> Article:

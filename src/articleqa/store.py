@@ -2,7 +2,8 @@
 
 Layout::
 
-    manifest.json        what the index is: format version, model, dimension, chunking budget
+    manifest.json        what the index is: format version, model, encoder backend, dimension,
+                         chunking budget
     records.sqlite       articles, passages, segments, tombstones (SQLite in WAL mode)
     segments/NNNNNN.faiss  immutable FAISS segments (IndexIDMap2 over IndexFlatIP)
     write.lock           held by the one process that writes at a time
@@ -122,6 +123,9 @@ class Manifest:
     max_tokens: int
     #: Tokens a passage repeats from the one before (0 in indexes made before overlap).
     overlap_tokens: int = 0
+    #: The encoder backend that computed the vectors (see articleqa.embedding.BACKENDS); indexes
+    #: made before backends were recorded were all computed by torch.
+    backend: str = "torch"
     normalized: bool = True
     metric: str = "inner_product"
     format: str = FORMAT_NAME
@@ -953,7 +957,9 @@ class IndexStore:
             problem = "its bytes changed since it was written (the checksum differs)"
         else:
             try:
-                index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+                # Memory-mapped once checked: processes searching the same index share one
+                # copy in the page cache (segments are never changed).
+                index = faiss.read_index(str(file), faiss.IO_FLAG_MMAP_IFC)
             except RuntimeError as error:
                 problem = f"FAISS cannot read it ({str(error).splitlines()[0]})"
         if index is not None and index.d != self.manifest.dimension:
