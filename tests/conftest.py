@@ -22,6 +22,7 @@ database of its own from ``postgres.database()``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import itertools
@@ -233,6 +234,17 @@ class PostgresForTests:
         query = urllib.parse.parse_qsl(parts.query)
         query.append(("options", f"-csearch_path={name},public"))
         return parts._replace(query=urllib.parse.urlencode(query)).geturl()
+
+    @contextlib.contextmanager
+    def copy_of(self, index) -> Iterator:
+        """``index`` copied into a new schema (the same vectors), opened with its encoder."""
+        from articleqa import ArticleIndex
+
+        location = self.database()
+        index.copy_to(location)
+        with ArticleIndex.open(location, create=False, encoder=index.encoder,
+                               llm=None) as copy:
+            yield copy
 
     def new_database(self) -> str:
         """The URL of a new, empty database (the index creates the vector extension)."""

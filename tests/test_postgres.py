@@ -83,10 +83,7 @@ def test_the_command_line_works_on_a_database(postgres, capsys, monkeypatch) -> 
 @pytest.fixture(scope="module")
 def small_pg_index(small_index: ArticleIndex, postgres):
     """The small index copied into PostgreSQL (the same vectors); read-only."""
-    location = postgres.database()
-    small_index.copy_to(location)
-    with ArticleIndex.open(location, create=False, encoder=small_index.encoder,
-                           llm=None) as index:
+    with postgres.copy_of(small_index) as index:
         yield index
 
 

@@ -124,10 +124,7 @@ def test_who_won_quotes_a_winner_or_refuses(whole_index: ArticleIndex) -> None:
 @pytest.fixture(scope="module")
 def whole_postgres(whole_index: ArticleIndex, postgres):
     """The whole index copied into PostgreSQL (the same vectors); read-only."""
-    location = postgres.database()
-    whole_index.copy_to(location)
-    with ArticleIndex.open(location, create=False, encoder=whole_index.encoder,
-                           llm=None) as index:
+    with postgres.copy_of(whole_index) as index:
         yield index
 
 

@@ -373,11 +373,11 @@ def unmet_constraints(question: str, article: Article) -> bool:
     (a year also counts as met by the article's date; a name by a word one letter away,
     as users misspell names)."""
     text = f"{article.title}\n{article.body}"
-    for year in _YEAR.findall(question):
-        if year not in text and not (article.published and str(article.published.year) == year):
-            return True
-    if any(number not in text for number in set(_NUMBER.findall(question))
-           - set(_YEAR.findall(question))):
+    years = set(_YEAR.findall(question))
+    dated = str(article.published.year) if article.published else None
+    if any(year not in text and year != dated for year in years):
+        return True
+    if any(number not in text for number in set(_NUMBER.findall(question)) - years):
         return True
     names = {t for m in _QUESTION_NAME.finditer(question) for t in terms(m.group(0))
              if not t.isdigit()}
