@@ -148,7 +148,17 @@ def _ask(page, question: str, turn: int) -> None:
 
 
 def _last_reply(page) -> str:
-    return page.locator("#aq-chat .message-row.bot-row").last.inner_text()
+    """The last reply's text once the chat has drawn all of it: the page may draw the sources
+    panel before the chat's final markdown, so the text must hold still for a moment."""
+    reply = page.locator("#aq-chat .message-row.bot-row").last
+    text, deadline = reply.inner_text(), time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(400)
+        now = reply.inner_text()
+        if now == text:
+            return text
+        text = now
+    return text
 
 
 def _choose(page, elem_id: str, option: str) -> None:
