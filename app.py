@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from articleqa import ArticleIndex, ArticleQAError
+from articleqa.embedding import BACKENDS
 from articleqa.index import default_index_path
 from articleqa.web import build_app, serve
 
@@ -25,9 +26,12 @@ def main() -> int:
                         help="address to serve on (default: 127.0.0.1, this machine only; "
                              "0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    parser.add_argument("--encoder-backend", choices=tuple(BACKENDS), metavar="BACKEND",
+                        help="what computes the vectors (as in `articleqa ask`): openvino, "
+                             "onnx-int8, onnx or torch (default: the fastest the index takes)")
     args = parser.parse_args()
     try:
-        index = ArticleIndex.open(args.index)
+        index = ArticleIndex.open(args.index, backend=args.encoder_backend)
         if args.articles:
             report = index.ingest(args.articles)
             print(f"ingest: {report.summary()}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Cold start of the command line, run by hand (not by CI).
+"""Cold start of the command line and of the page, run by hand (not by CI).
 
 Builds two small indexes in a temporary folder (the Overview page and the first files of the
 BBC ``tech`` folder): one with the ``onnx`` backend (fp32, whose vectors torch shares) and one
@@ -6,7 +6,9 @@ with ``onnx-int8``. Then it runs, each in a new process, ``articleqa search QUES
 ``articleqa ask QUESTION`` with each backend on the index it may search (``torch``, ``onnx`` and
 ``openvino`` on the fp32 one, ``onnx-int8`` on the int8 one), in the order A B C D D C B A,
 repeated, and
-prints the median wall time and CPU time (user + system) of each. The ONNX export must be in
+prints the median wall time, CPU time (user + system) and peak resident memory of each. Then it
+launches the page (``app.py``) with each backend and times it from launch to its first answer
+over HTTP (the ``/ask`` endpoint). The ONNX export must be in
 the cache already (any earlier ``articleqa ingest`` made it; this script makes it otherwise,
 before timing anything). On a shared machine the wall time includes waiting for a core: the
 CPU time is the steadier figure, and the load average is printed.
@@ -22,12 +24,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -36,16 +40,53 @@ QUESTION = "What did Hammouchi say about cybercrime?"
 #: (backend, the index it searches)
 RUNS = [("torch", "fp32"), ("onnx", "fp32"), ("openvino", "fp32"), ("onnx-int8", "int8")]
 COMMAND = [str(Path(sys.executable).with_name("articleqa"))]
+APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def timed(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak resident MiB of one process."""
     started = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, argv)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def page_to_first_answer(index: Path, backend: str) -> float:
+    """Seconds from launching ``app.py`` to its first answer over HTTP."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/gradio_api/call/ask"
+    started = time.perf_counter()
+    app = subprocess.Popen([sys.executable, str(APP), "--index", str(index), "--port", str(port),
+                            "--encoder-backend", backend],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if app.poll() is not None:
+                raise RuntimeError(f"app.py ended with exit code {app.returncode}")
+            try:
+                request = urllib.request.Request(
+                    # /ask takes every field: question, source, country, since, until, as_of
+                    base, data=json.dumps({"data": [QUESTION, "", "", "", "", ""]}).encode(),
+                    headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    event = json.load(response)["event_id"]
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.05)
+        with urllib.request.urlopen(f"{base}/{event}", timeout=120) as response:
+            stream = response.read().decode()
+        if "event: complete" not in stream:
+            raise RuntimeError(f"no answer from the page: {stream[:300]}")
+        return time.perf_counter() - started
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
 
 
 def run(rounds: int) -> dict:
@@ -55,7 +96,7 @@ def run(rounds: int) -> dict:
         for kind, backend in (("fp32", "onnx"), ("int8", "onnx-int8")):
             subprocess.run([*COMMAND, "ingest", "--index", str(indexes[kind]), "--quiet",
                             "--encoder-backend", backend, *map(str, FILES)], check=True)
-        times: dict[str, list[tuple[float, float]]] = {}
+        times: dict[str, list[tuple[float, float, float]]] = {}
         order = RUNS + RUNS[::-1]
         for _ in range(rounds):
             for command in ("search", "ask"):
@@ -63,10 +104,18 @@ def run(rounds: int) -> dict:
                     argv = [*COMMAND, command, QUESTION, "--index", str(indexes[kind]),
                             "--encoder-backend", backend]
                     times.setdefault(f"{command} {backend}", []).append(timed(argv))
+        pages: dict[str, list[float]] = {}
+        for _ in range(rounds):
+            for backend, kind in order:
+                pages.setdefault(backend, []).append(page_to_first_answer(indexes[kind], backend))
     results["runs"] = {
-        name: {"wall_median": statistics.median(w for w, _ in pairs),
-               "cpu_median": statistics.median(c for _, c in pairs), "n": len(pairs)}
-        for name, pairs in times.items()}
+        name: {"wall_median": statistics.median(w for w, _, _ in runs),
+               "cpu_median": statistics.median(c for _, c, _ in runs),
+               "peak_mib_median": statistics.median(m for _, _, m in runs), "n": len(runs)}
+        for name, runs in times.items()}
+    results["page_first_answer"] = {backend: {"median": statistics.median(seconds),
+                                              "n": len(seconds)}
+                                    for backend, seconds in pages.items()}
     results["load_average_end"] = os.getloadavg()
     return results
 
@@ -74,11 +123,16 @@ def run(rounds: int) -> dict:
 def format_table(r: dict) -> str:
     lines = [f"cold processes, median of {2 * r['rounds']} each; load average "
              f"{r['load_average_start'][0]:.1f} at start, {r['load_average_end'][0]:.1f} at end",
-             "", "| command | backend | wall s | CPU s |", "|---|---|---|---|"]
+             "", "| command | backend | wall s | CPU s | peak memory MiB |",
+             "|---|---|---|---|---|"]
     for name, row in r["runs"].items():
         command, backend = name.split()
         lines.append(f"| articleqa {command} | {backend} | {row['wall_median']:.2f} | "
-                     f"{row['cpu_median']:.2f} |")
+                     f"{row['cpu_median']:.2f} | {row['peak_mib_median']:.0f} |")
+    lines += ["", "| page (app.py), launch to first /ask answer | backend | wall s |",
+              "|---|---|---|"]
+    for backend, row in r["page_first_answer"].items():
+        lines.append(f"| median of {row['n']} | {backend} | {row['median']:.2f} |")
     return "\n".join(lines)
 
 
