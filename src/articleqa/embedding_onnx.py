@@ -35,8 +35,12 @@ from articleqa.errors import ModelLoadError
 
 #: Bump when the exported graph changes: every cached export is then made again.
 EXPORT_VERSION = 1
-#: Texts per forward pass (sorted by length first, so a batch's padding is small).
+#: Texts per forward pass, at most (sorted by length first, so a batch's padding is small).
 BATCH_SIZE = 32
+#: A batch ends before a text shorter than this share of the batch's longest: padding a short
+#: sentence to a long one's length costs as much as encoding the long one. (An answer's
+#: candidate sentences, 20 to 90 tokens, were encoded in about 0.6 of the time.)
+SAME_LENGTH_SHARE = 0.7
 #: The weight files an export reads, in the order they are looked for.
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -110,10 +114,7 @@ class OnnxEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        # Longest first, as sentence-transformers batches them: little padding per batch.
-        order = np.argsort([-len(text) for text in texts], kind="stable")
-        for start in range(0, len(texts), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for rows in length_batches([len(text) for text in texts], self.batch_size):
             out[rows] = self._forward([texts[i].strip() for i in rows])
         return out
 
@@ -131,6 +132,21 @@ class OnnxEncoder:
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
         return self._run({k: v for k, v in feed.items() if k in self._inputs})
+
+
+def length_batches(lengths: Sequence[int], size: int) -> Iterator[np.ndarray]:
+    """The positions of texts of these lengths in batches of at most ``size``, longest first
+    (as sentence-transformers orders them), each ended before a text shorter than
+    :data:`SAME_LENGTH_SHARE` of its longest."""
+    order = np.argsort([-length for length in lengths], kind="stable")
+    start = 0
+    while start < len(order):
+        shortest = SAME_LENGTH_SHARE * lengths[order[start]]
+        end = start + 1
+        while end < len(order) and end - start < size and lengths[order[end]] >= shortest:
+            end += 1
+        yield order[start:end]
+        start = end
 
 
 Runner = tuple[Callable[[dict[str, np.ndarray]], np.ndarray], set[str], int]
