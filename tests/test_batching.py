@@ -90,12 +90,12 @@ def test_callers_who_arrive_while_the_encoder_is_busy_share_one_call() -> None:
     encoder.gate.clear()
     first, first_results = in_threads(batcher, [["first caller"]])
     assert encoder.entered.wait(PATIENCE)  # the first call holds the encoder
-    batches = [[f"question {n}"] * (n + 1) for n in range(5)]
+    batches = [[f"question {n}"] * (n + 1) + ["the same for all"] for n in range(5)]
     threads, results = in_threads(batcher, batches)
     wait_until(lambda: batcher.waiting == 5, "five waiting callers")
     encoder.gate.set()
     join(first + threads)
-    assert encoder.calls == [1, 1 + 2 + 3 + 4 + 5]  # the five waiting callers: one call
+    assert encoder.calls == [1, 6]  # the five waiting callers: one call, each text once
     reference = HashEncoder()
     assert np.array_equal(first_results[0], reference.encode(["first caller"]))
     for number, texts in enumerate(batches):
@@ -184,7 +184,7 @@ def test_many_threads_get_the_vectors_of_their_own_texts() -> None:
     reference = HashEncoder()
     for number, texts in enumerate(batches):
         assert np.array_equal(results[number], reference.encode(texts)), number
-    assert sum(encoder.calls) == sum(len(b) for b in batches)
+    assert sum(encoder.calls) <= sum(len(b) for b in batches)
 
 
 @pytest.mark.slow

@@ -4,8 +4,8 @@ When many people chat at once, each question (and each answer's candidate senten
 otherwise be a small encode of its own, and small encodes side by side fight for the cores.
 :class:`BatchingEncoder` puts an encoder behind a queue: a caller whose texts arrive while the
 encoder is busy waits; when it frees, one waiting caller encodes everything that waits in one
-call and hands every caller its own rows. Nothing waits for a timer, so a caller alone is
-encoded at once.
+call (each distinct text once) and hands every caller its own rows. Nothing waits for a
+timer, so a caller alone is encoded at once.
 
 If a combined call fails, each caller's texts are encoded again alone: every caller gets its
 own vectors or its own error, never another caller's.
@@ -116,16 +116,20 @@ class BatchingEncoder:
         if len(requests) == 1:
             self._encode_alone(requests[0])
             return
+        # A text several callers wait for (the same passage's sentences, the same question)
+        # is encoded once.
+        rows: dict[str, int] = {}
+        for request in requests:
+            for text in request.texts:
+                rows.setdefault(text, len(rows))
         try:
-            vectors = self._checked_encode([t for r in requests for t in r.texts])
+            vectors = self._checked_encode(list(rows))
         except Exception:  # noqa: BLE001 - whose texts failed is told below
             for request in requests:
                 self._encode_alone(request)
             return
-        start = 0
         for request in requests:
-            request.vectors = vectors[start : start + len(request.texts)].copy()
-            start += len(request.texts)
+            request.vectors = vectors[[rows[text] for text in request.texts]]
             request.done = True
 
     def _encode_alone(self, request: _Request) -> None:
