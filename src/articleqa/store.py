@@ -563,12 +563,12 @@ class IndexStore:
             batch = [int(v) for v in vector_ids[batch_start : batch_start + 500]]
             marks = ",".join("?" * len(batch))
             for _ in range(5):
-                loaded = self._current()  # as new as the rows read next, or newer
+                loaded = self._current()
                 where = dict(self._thread_db.execute(
                     f"SELECT vector_id, segment FROM chunks WHERE vector_id IN ({marks})", batch))
                 if set(where.values()) <= loaded.segments.keys():
                     break
-                # else a merge committed in between: its segments are in the next state
+                # A merge committed after the state was loaded: the next state has its segment.
             else:
                 raise IndexCorruptError(f"{self.path} keeps changing under this reader; try again")
             for offset, vector_id in enumerate(batch):
