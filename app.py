@@ -8,6 +8,7 @@ import sys
 from articleqa import ArticleIndex, ArticleQAError
 from articleqa.index import default_index_path
 from articleqa.web import build_app, serve
+from articleqa.web.page import QUESTIONS_AT_ONCE
 
 
 def main() -> int:
@@ -25,6 +26,9 @@ def main() -> int:
                         help="address to serve on (default: 127.0.0.1, this machine only; "
                              "0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    parser.add_argument("--questions-at-once", type=int, default=QUESTIONS_AT_ONCE, metavar="N",
+                        help="questions answered at once; more wait in the queue (default: "
+                             f"{QUESTIONS_AT_ONCE})")
     args = parser.parse_args()
     try:
         index = ArticleIndex.open(args.index)
@@ -35,7 +39,7 @@ def main() -> int:
                 print(f"  failed: {path}: {reason}", file=sys.stderr)
             for path, message in report.warnings:
                 print(f"  warning: {path}: {message}", file=sys.stderr)
-        page = build_app(index)
+        page = build_app(index, questions_at_once=args.questions_at_once)
     except ArticleQAError as error:
         print(f"app.py: error: {error}", file=sys.stderr)
         return 1

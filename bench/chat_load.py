@@ -127,14 +127,16 @@ def summary(latencies: list[float], failures: list[str], seconds: float, users: 
     }
 
 
-def start_page(index: Path, port: int, log: Path) -> subprocess.Popen:
+def start_page(index: Path, port: int, log: Path, at_once: int | None) -> subprocess.Popen:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("ARTICLEQA_LLM_")}  # quoted answers: the page, not a model
     env.setdefault("HF_HUB_OFFLINE", "1")
     env["GRADIO_ANALYTICS_ENABLED"] = "False"
+    argv = [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port)]
+    if at_once is not None:
+        argv += ["--questions-at-once", str(at_once)]
     with open(log, "wb") as output:
-        return subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--index", str(index),
-                                 "--port", str(port)], stdout=output, stderr=output, env=env)
+        return subprocess.Popen(argv, stdout=output, stderr=output, env=env)
 
 
 def wait_for_page(base: str, page: subprocess.Popen, log: Path) -> float:
@@ -152,7 +154,8 @@ def wait_for_page(base: str, page: subprocess.Popen, log: Path) -> float:
     raise SystemExit(f"the page did not answer within {START_TIMEOUT:.0f} s")
 
 
-def run(index: Path, users: int, questions: int, baseline: int, warmup: int) -> dict:
+def run(index: Path, users: int, questions: int, baseline: int, warmup: int,
+        at_once: int | None = None) -> dict:
     pool = test_questions()
     asked = list(itertools.islice(itertools.cycle(pool), questions))
     alone = list(itertools.islice(itertools.cycle(pool[::-1]), baseline))
@@ -162,7 +165,7 @@ def run(index: Path, users: int, questions: int, baseline: int, warmup: int) -> 
         port = free_port()
         base = f"http://127.0.0.1:{port}/"
         log = Path(scratch) / "page.log"
-        page = start_page(copy, port, log)
+        page = start_page(copy, port, log, at_once)
         try:
             start_seconds = wait_for_page(base, page, log)
             with httpx.Client(base_url=base, timeout=CALL_TIMEOUT) as client:
@@ -177,6 +180,7 @@ def run(index: Path, users: int, questions: int, baseline: int, warmup: int) -> 
             except subprocess.TimeoutExpired:
                 page.kill()
     return {"index": str(index), "cpus": os.cpu_count(), "page_start_seconds": start_seconds,
+            "questions_at_once": at_once,
             "baseline": one, "load": many,
             "p50_ratio": many["p50"] / one["p50"] if one["p50"] and many["p50"] else None}
 
@@ -185,8 +189,10 @@ def format_report(r: dict) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{1000 * value:.0f}"
 
+    at_once = r["questions_at_once"]
     lines = [f"index {r['index']} (a copy), page started in {r['page_start_seconds']:.1f} s, "
-             f"{r['cpus']} CPUs",
+             f"{r['cpus']} CPUs"
+             + (f", app.py --questions-at-once {at_once}" if at_once is not None else ""),
              "| phase | users | questions | failures | p50 ms | p95 ms | max ms | questions/s "
              "| load avg start | load avg end |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -214,11 +220,14 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=30,
                         help="questions one user asks alone first (default 30)")
     parser.add_argument("--warmup", type=int, default=5, help="uncounted questions first")
+    parser.add_argument("--questions-at-once", type=int, metavar="N",
+                        help="passed to app.py (default: the page's own default)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if not (args.index / "manifest.json").exists():
         parser.error(f"no index at {args.index}")
-    result = run(args.index, args.users, args.questions, args.baseline, args.warmup)
+    result = run(args.index, args.users, args.questions, args.baseline, args.warmup,
+                 args.questions_at_once)
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     if result["load"]["failures"] or result["baseline"]["failures"]:
         sys.exit(1)
