@@ -9,6 +9,7 @@ from articleqa import ArticleIndex, ArticleQAError
 from articleqa.embedding import BACKENDS
 from articleqa.index import default_index_path
 from articleqa.web import build_app, serve
+from articleqa.web.page import QUESTIONS_AT_ONCE
 
 
 def main() -> int:
@@ -29,6 +30,9 @@ def main() -> int:
     parser.add_argument("--encoder-backend", choices=tuple(BACKENDS), metavar="BACKEND",
                         help="what computes the vectors (as in `articleqa ask`): openvino, "
                              "onnx-int8, onnx or torch (default: the fastest the index takes)")
+    parser.add_argument("--questions-at-once", type=int, default=QUESTIONS_AT_ONCE, metavar="N",
+                        help="questions answered at once; more wait in the queue (default: "
+                             f"{QUESTIONS_AT_ONCE})")
     args = parser.parse_args()
     try:
         index = ArticleIndex.open(args.index, backend=args.encoder_backend)
@@ -39,7 +43,7 @@ def main() -> int:
                 print(f"  failed: {path}: {reason}", file=sys.stderr)
             for path, message in report.warnings:
                 print(f"  warning: {path}: {message}", file=sys.stderr)
-        page = build_app(index)
+        page = build_app(index, questions_at_once=args.questions_at_once)
     except ArticleQAError as error:
         print(f"app.py: error: {error}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from articleqa import asking, coverage, retrieval, storage
 from articleqa.answering import MAX_SENTENCES, Answer
+from articleqa.batching import BatchingEncoder
 from articleqa.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunk, chunk_article
 from articleqa.coverage import Take
 from articleqa.embedding import (
@@ -116,10 +117,11 @@ class ArticleIndex:
 
     Open one with :meth:`open`. Any number of processes may search an index while one process
     (in PostgreSQL: several) ingests into it; searches see each ingest batch once it has
-    committed. Threads may share one
-    ArticleIndex: the store and the encoder each let one thread at a time use them, so a
-    search waits at most for one batch of an ingest on the same object (ingest through a
-    second object, opened on the same folder, to keep searches from waiting for embedding).
+    committed. Threads may share one ArticleIndex: searches and answers run side by side
+    (the questions of callers who ask at the same time are encoded in one call, see
+    :mod:`articleqa.batching`), and an ingest on the same object commits while they run; its
+    embedding then competes with them for the cores (ingest through a second object, opened
+    on the same folder, to keep its encoder apart).
     """
 
     def __init__(self, store: Store, encoder: Encoder | None = None, *,
@@ -129,6 +131,7 @@ class ArticleIndex:
         self._encoder = encoder
         self._backend = backend or preferred_backend(store.manifest.backend)
         self._encoder_lock = threading.Lock()
+        self._batching: BatchingEncoder | None = None
         self._llm = llm
         self._llm_problem = llm_problem
         if encoder is not None:
@@ -241,6 +244,16 @@ class ArticleIndex:
                 _check_encoder(self._store, encoder)
                 self._encoder = encoder
             return self._encoder
+
+    @property
+    def _question_encoder(self) -> BatchingEncoder:
+        """The encoder behind a queue that encodes concurrent questions together (searches
+        and answers; an ingest's large batches use :attr:`encoder` directly)."""
+        encoder = self.encoder
+        with self._encoder_lock:
+            if self._batching is None:
+                self._batching = BatchingEncoder(encoder)
+            return self._batching
 
     @property
     def llm(self) -> LLMConfig | None:
@@ -477,7 +490,7 @@ class ArticleIndex:
                 unknown or malformed, or ``as_of`` is not a date.
             IndexCorruptError: If a file the search reads is damaged; the message names it.
         """
-        return retrieval.search(self._store, self.encoder, questions, k,
+        return retrieval.search(self._store, self._question_encoder, questions, k,
                                 filters=parse_filters(filters), mode=mode,
                                 per_article=per_article, as_of=as_of)
 
@@ -537,7 +550,7 @@ class ArticleIndex:
         passages only, its citations checked against them; when none is set or it fails, the
         extractive answer is given and ``answer.notice`` says why.
         """
-        return asking.ask_stream(self._store, self.encoder, question, history, k=k,
+        return asking.ask_stream(self._store, self._question_encoder, question, history, k=k,
                                  filters=parse_filters(filters), max_sentences=max_sentences,
                                  llm=self._llm, llm_problem=self._llm_problem, as_of=as_of)
 

@@ -121,13 +121,17 @@ _CREATE_LOCK = 0x61716964
 
 class PostgresStore:
     """An index in a PostgreSQL database. Use :meth:`open` or :meth:`create`; see the module
-    docstring. One connection per store, used by one thread at a time."""
+    docstring. Threads may share a store: each thread has a connection of its own (opened on
+    its first call), so their statements run side by side in the server."""
 
     def __init__(self, url: str, connection: Any, manifest: Manifest) -> None:
         self.path = url
         self.manifest = manifest
-        self._db = connection
-        self._lock = threading.RLock()
+        self._thread_local = threading.local()
+        self._thread_local.db = connection  # the opening thread's
+        self._connections_lock = threading.Lock()
+        self._connections: dict[threading.Thread, Any] = {threading.current_thread(): connection}
+        self._closed = False
 
     # -- opening -------------------------------------------------------------------------
 
@@ -198,8 +202,38 @@ class PostgresStore:
         return redact(self.path)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._connections_lock:
+            self._closed = True
+            for db in self._connections.values():
+                db.close()
+            self._connections.clear()
+
+    @property
+    def _db(self) -> Any:
+        """This thread's connection, opened on its first call."""
+        db = getattr(self._thread_local, "db", None)
+        if db is not None:
+            return db
+        with self._connections_lock:
+            if self._closed:
+                raise StoreUnavailableError(f"the store of {self.location} was closed")
+            for thread, other in list(self._connections.items()):
+                if not thread.is_alive():  # its thread ended: nobody else uses it
+                    other.close()
+                    del self._connections[thread]
+        db = _connect(self.path)
+        try:
+            _prepare(db)
+        except BaseException:
+            db.close()
+            raise
+        with self._connections_lock:
+            if self._closed:
+                db.close()
+                raise StoreUnavailableError(f"the store of {self.location} was closed")
+            self._connections[threading.current_thread()] = db
+        self._thread_local.db = db
+        return db
 
     # -- reading -------------------------------------------------------------------------
 
@@ -317,11 +351,10 @@ class PostgresStore:
                f" JOIN articleqa_articles a ON a.id = p.article_id WHERE {where}"
                f" ORDER BY {order} LIMIT %s")
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        with self._lock:
-            with self._db.pipeline():  # one round trip for the batch
-                cursors = [self._db.execute(sql, (query, *params, query, k))
-                           for query in queries]
-            results = [cursor.fetchall() for cursor in cursors]
+        db = self._db
+        with db.pipeline():  # one round trip for the batch
+            cursors = [db.execute(sql, (query, *params, query, k)) for query in queries]
+        results = [cursor.fetchall() for cursor in cursors]
         width = max((len(rows) for rows in results), default=0)
         scores = np.full((len(queries), width), -np.inf, dtype=np.float32)
         ids = np.full((len(queries), width), -1, dtype=np.int64)
@@ -412,7 +445,7 @@ class PostgresStore:
         columns = ([a.id for a in given], [a.source for a in given],
                    [a.country for a in given], [a.url for a in given],
                    [a.published for a in given])
-        with self._lock, self._db.transaction():
+        with self._db.transaction():
             filled = {r[0] for r in self._db.execute(
                 "UPDATE articleqa_articles a SET source = coalesce(a.source, f.source),"
                 " country = coalesce(a.country, f.country), url = coalesce(a.url, f.url),"
@@ -447,7 +480,7 @@ class PostgresStore:
             )
         ordered = sorted({a.id: a for a in articles}.values(), key=lambda a: a.id)
         columns = list(zip(*(_article_to_row(a) for a in ordered))) or [[]] * 9
-        with self._lock, self._db.transaction():
+        with self._db.transaction():
             stored = {r[0] for r in self._db.execute(
                 "INSERT INTO articleqa_articles"
                 " (id, title, body, source, country, published, url, path, authors)"
@@ -479,7 +512,7 @@ class PostgresStore:
 
     def link_files(self, files: Sequence[tuple[str, str]]) -> None:
         """Records that stored articles were (also) read from these files."""
-        with self._lock, self._db.transaction():
+        with self._db.transaction():
             self._link(files)
 
     def unlink_file(self, path: str, keep: set[str]) -> list[str]:
@@ -488,7 +521,7 @@ class PostgresStore:
         Returns:
             The ids of the articles removed.
         """
-        with self._lock, self._db.transaction():
+        with self._db.transaction():
             stale = [r[0] for r in self._db.execute(
                 "DELETE FROM articleqa_files WHERE path = %s AND NOT article_id = ANY(%s)"
                 " RETURNING article_id", (path, sorted(keep)))]
@@ -502,7 +535,7 @@ class PostgresStore:
         Returns:
             The ids that were stored (and are now removed).
         """
-        with self._lock, self._db.transaction():
+        with self._db.transaction():
             return self._delete(article_ids)
 
     def compact(self) -> None:
@@ -542,12 +575,10 @@ class PostgresStore:
             " ON CONFLICT DO NOTHING", ([p for p, _ in pairs], [a for _, a in pairs]))
 
     def _all(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        return self._db.execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: Sequence[object] = ()) -> tuple:
-        with self._lock:
-            return self._db.execute(sql, params).fetchone()
+        return self._db.execute(sql, params).fetchone()
 
 
 #: BM25 over the passages' tsvectors, as SQLite FTS5 computes it for the folder store (k1 =

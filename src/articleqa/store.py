@@ -13,6 +13,11 @@ part of the index in the SQLite transaction that records it together with its pa
 crash at any point leaves the last committed index; files no transaction recorded are deleted
 by the next writer. Removing an article deletes its records and tombstones its vectors; merging
 segments drops tombstoned vectors. Readers never lock: each search sees one committed state.
+
+Threads share a store: each thread reads through an SQLite connection of its own (WAL mode lets
+them all read while one writes), the loaded segments and tombstones are one immutable
+:class:`_Loaded` snapshot that :meth:`IndexStore.refresh` swaps whole, FAISS searches run
+outside any lock, and writes go one at a time through the store's writing connection.
 """
 
 from __future__ import annotations
@@ -160,26 +165,62 @@ class Batch:
     files: list[tuple[str, str]]
 
 
-def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
-    """Runs the method under the store's lock: one thread at a time uses the SQLite connection
-    and the loaded FAISS state. A damaged or read-only database becomes a one-line error."""
+@dataclass(frozen=True)
+class _Loaded:
+    """One committed state of the vectors, as a search reads it: never changed once made
+    (:meth:`IndexStore.refresh` makes a new one), so a search that holds it sees that state
+    whatever commits meanwhile. The caches fill as searches go, for this state only."""
+
+    #: ``PRAGMA data_version`` of the store's watching connection when the state was read.
+    version: int
+    segments: dict[str, faiss.Index]
+    tombstones: np.ndarray
+    #: Vectors in the segments less the tombstones.
+    live: int
+    #: Per BM25 term, its rarity (see :meth:`IndexStore.rarity`).
+    rarity: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: Articles, and passages (id, start, end), whose text was checked against their ids.
+    verified_articles: set[str] = dataclasses.field(default_factory=set)
+    verified_passages: set[tuple[str, int, int]] = dataclasses.field(default_factory=set)
+
+
+_NOTHING_LOADED = -1
+
+
+def _reads(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A method that only reads: it takes no lock (it uses the thread's own connection and
+    the loaded snapshot). A damaged database becomes a one-line error."""
 
     @functools.wraps(method)
-    def locked(self: IndexStore, *args: Any, **kwargs: Any) -> _T:
-        with self._lock:
+    def reading(self: IndexStore, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as error:
+            raise self._database_error(error) from error
+
+    return reading
+
+
+def _writes(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A method that writes, or needs the writing connection: one thread at a time. A
+    damaged or read-only database becomes a one-line error."""
+
+    @functools.wraps(method)
+    def writing(self: IndexStore, *args: Any, **kwargs: Any) -> _T:
+        with self._write_lock:
             try:
                 return method(self, *args, **kwargs)
             except sqlite3.DatabaseError as error:
                 raise self._database_error(error) from error
 
-    return locked
+    return writing
 
 
 class IndexStore:
     """An index folder. Use :meth:`open` or :meth:`create`; see the module docstring.
 
-    One store may be shared by threads: each method runs under the store's lock (a long
-    ingest holds it only while it writes a batch, not while the batch is embedded).
+    One store may be shared by threads: reads and searches run side by side, each thread
+    with its own SQLite connection; writes wait for each other (see the module docstring).
     """
 
     def __init__(self, path: Path, manifest: Manifest, *, read_only: bool = False) -> None:
@@ -187,18 +228,19 @@ class IndexStore:
         self.manifest = manifest
         #: The folder cannot be written (read-only media): searches work, writes are refused.
         self.read_only = read_only
-        self._lock = threading.RLock()
+        # Writes, and the checks that use the writing connection, go one at a time.
+        self._write_lock = threading.RLock()
         self._db = _connect(path / RECORDS, read_only=read_only)
+        # The watching connection reads PRAGMA data_version (which changes with every commit
+        # of another connection, the writing one included) and the state refresh loads.
+        self._refresh_lock = threading.Lock()
+        self._watch_db = _connect(path / RECORDS, read_only=read_only)
         self._checksums = True  # the segments table records checksums (see _migrate)
-        self._segments: dict[str, faiss.Index] = {}
-        self._tombstones = np.zeros(0, dtype=np.int64)
-        self._live = 0  # vectors in the segments less the tombstones
-        self._rarity: dict[str, float] = {}  # per term, for the state loaded (see refresh)
-        # Articles, and passages (id, start, end), whose text was checked against their ids
-        # in the state loaded (see refresh and records).
-        self._verified_articles: set[str] = set()
-        self._verified_passages: set[tuple[str, int, int]] = set()
-        self._data_version = -1
+        self._loaded = _Loaded(_NOTHING_LOADED, {}, np.zeros(0, dtype=np.int64), 0)
+        self._thread_local = threading.local()
+        self._readers_lock = threading.Lock()
+        self._readers: dict[threading.Thread, sqlite3.Connection] = {}
+        self._closed = False
 
     # -- opening -------------------------------------------------------------------------
 
@@ -231,7 +273,7 @@ class IndexStore:
                 f"{folder / RECORDS} is unreadable ({error}); the index is damaged: {REBUILD}"
             ) from error
         try:
-            with store._lock:
+            with store._write_lock:
                 try:
                     store._check_records()
                     store._migrate()
@@ -284,57 +326,78 @@ class IndexStore:
         return str(self.path)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
-            self._segments.clear()
+        with self._write_lock, self._refresh_lock, self._readers_lock:
+            self._closed = True
+            for db in (self._db, self._watch_db, *self._readers.values()):
+                db.close()
+            self._readers.clear()
+            self._loaded = _Loaded(_NOTHING_LOADED, {}, np.zeros(0, dtype=np.int64), 0)
+
+    @property
+    def _thread_db(self) -> sqlite3.Connection:
+        """This thread's reading connection, opened on its first read."""
+        db = getattr(self._thread_local, "db", None)
+        if db is not None:
+            return db
+        with self._readers_lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            for thread, other in list(self._readers.items()):
+                if not thread.is_alive():  # its thread ended: nobody else uses it
+                    other.close()
+                    del self._readers[thread]
+            db = _connect(self.path / RECORDS, read_only=self.read_only, reader=True)
+            self._readers[threading.current_thread()] = db
+        self._thread_local.db = db
+        return db
 
     # -- reading -------------------------------------------------------------------------
 
-    @_locked
+    @_reads
     def counts(self) -> dict[str, int]:
         """Articles, passages, segments and tombstoned vectors."""
-        row = self._db.execute(
+        row = self._thread_db.execute(
             "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM chunks),"
             " (SELECT count(*) FROM segments), (SELECT count(*) FROM tombstones)"
         ).fetchone()
         return dict(zip(("articles", "passages", "segments", "tombstones"), row))
 
-    @_locked
+    @_reads
     def meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._thread_db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
 
-    @_locked
+    @_reads
     def known_article_ids(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that are stored."""
         known: set[str] = set()
         for batch in _batches(list(ids), 500):
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", batch)
+            rows = self._thread_db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", batch)
             known.update(r[0] for r in rows)
         return known
 
-    @_locked
+    @_reads
     def article_ids_of(self, vector_ids: Iterable[int]) -> dict[int, str]:
         """The article id of each live passage among ``vector_ids``."""
         found: dict[int, str] = {}
         for batch in _batches([int(v) for v in vector_ids], 500):
             marks = ",".join("?" * len(batch))
-            found.update(self._db.execute(
+            found.update(self._thread_db.execute(
                 f"SELECT vector_id, article_id FROM chunks WHERE vector_id IN ({marks})", batch))
         return found
 
-    @_locked
+    @_reads
     def published_of(self, vector_ids: Iterable[int]) -> dict[int, dt.date | None]:
         """The publication day of the article of each live passage among ``vector_ids`` (None:
         undated)."""
         found: dict[int, dt.date | None] = {}
         for batch in _batches([int(v) for v in vector_ids], 500):
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(
+            rows = self._thread_db.execute(
                 f"SELECT c.vector_id, a.published FROM chunks c JOIN articles a"
                 f" ON a.id = c.article_id WHERE c.vector_id IN ({marks})", batch)
             found.update((v, self._stored_date(p)) for v, p in rows)
@@ -348,56 +411,56 @@ class IndexStore:
                 f"{self.path / RECORDS} is damaged: a stored publication date reads {text!r}. "
                 f"`articleqa check --index {self.path}` lists all damage; {REBUILD}") from None
 
-    @_locked
+    @_reads
     def lead_passages(self, filters: Filters) -> list[tuple[str, int, str | None]]:
         """``(article id, vector id, outlet)`` of the first passage (headline and lede, as
         embedded) of every article matching ``filters``."""
         where, params = _filter_sql(filters)
-        rows = self._db.execute(
+        rows = self._thread_db.execute(
             f"SELECT c.article_id, c.vector_id, a.source, MIN(c.start) FROM chunks c"
             f" JOIN articles a ON a.id = c.article_id WHERE {where} GROUP BY c.article_id",
             params)
         return [(article, vector, source) for article, vector, source, _ in rows]
 
-    @_locked
+    @_reads
     def undated_count(self, filters: Filters) -> int:
         """Articles matching ``filters`` other than their dates that have no date (what a date
         window leaves out)."""
         where, params = _filter_sql(dataclasses.replace(filters, since=None, until=None))
-        row = self._db.execute(
+        row = self._thread_db.execute(
             f"SELECT COUNT(*) FROM articles a WHERE {where} AND a.published IS NULL", params)
         return int(row.fetchone()[0])
 
-    @_locked
+    @_reads
     def files_of_article(self, article_id: str) -> list[str]:
         """Every file the article was read from, sorted."""
-        rows = self._db.execute(
+        rows = self._thread_db.execute(
             "SELECT path FROM article_files WHERE article_id = ? ORDER BY path", (article_id,))
         return [r[0] for r in rows]
 
-    @_locked
+    @_reads
     def live_count(self) -> int:
         """Vectors searchable now: all segments' vectors less the tombstones."""
-        self.refresh()
-        return self._live
+        return self._current().live
 
-    @_locked
+    @_reads
     def article_ids_of_file(self, path: str) -> set[str]:
-        rows = self._db.execute("SELECT article_id FROM article_files WHERE path = ?", (path,))
+        rows = self._thread_db.execute("SELECT article_id FROM article_files WHERE path = ?",
+                                       (path,))
         return {r[0] for r in rows}
 
-    @_locked
+    @_reads
     def article(self, article_id: str) -> Article | None:
-        row = self._db.execute(
+        row = self._thread_db.execute(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
-        return self._verified_article(row) if row else None
+        return self._verified_article(row, self._loaded) if row else None
 
-    def _verified_article(self, row: Sequence) -> Article:
+    def _verified_article(self, row: Sequence, loaded: _Loaded) -> Article:
         """The article of a row, its text checked against its id (a hash of headline and
         body), so that damage never changes what an answer quotes; once per article for each
         committed state this store loads."""
-        if row[0] in self._verified_articles:
+        if row[0] in loaded.verified_articles:
             return _article_from_row(row)
         article = _sound_article(row)
         if article is None:
@@ -405,46 +468,47 @@ class IndexStore:
                 f"{self.path / RECORDS} is damaged: the stored record of article {row[0]} no "
                 f"longer matches its id (a hash of its headline and body). `articleqa check "
                 f"--index {self.path}` lists all damage; {REBUILD}")
-        self._verified_articles.add(article.id)
+        loaded.verified_articles.add(article.id)
         return article
 
-    @_locked
+    @_reads
     def records(self, vector_ids: Sequence[int]) -> dict[int, ChunkRecord]:
         """The passages (with their articles) stored under these vector ids."""
         found: dict[int, ChunkRecord] = {}
+        loaded = self._loaded
         for batch in _batches([int(v) for v in vector_ids], 500):
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(
+            rows = self._thread_db.execute(
                 f"SELECT c.vector_id, c.id, c.start, c.end, {_ARTICLE_COLUMNS_A}"
                 f" FROM chunks c JOIN articles a ON a.id = c.article_id"
                 f" WHERE c.vector_id IN ({marks})",
                 batch,
             )
             for vector_id, chunk_id, start, end, *article_row in rows:
-                article = self._verified_article(article_row)
+                article = self._verified_article(article_row, loaded)
                 chunk = Chunk(chunk_id, article.id, article.body[start:end], start, end)
-                if (chunk_id, start, end) not in self._verified_passages:
+                if (chunk_id, start, end) not in loaded.verified_passages:
                     if not chunk_matches_id(chunk):
                         raise IndexCorruptError(
                             f"{self.path / RECORDS} is damaged: the offsets of passage "
                             f"{chunk_id} no longer give the text its id was made from. "
                             f"`articleqa check --index {self.path}` lists all damage; {REBUILD}")
-                    self._verified_passages.add((chunk_id, start, end))
+                    loaded.verified_passages.add((chunk_id, start, end))
                 found[vector_id] = ChunkRecord(vector_id, chunk, article)
         return found
 
-    @_locked
+    @_reads
     def matching_vector_ids(self, filters: Filters) -> np.ndarray:
         """Vector ids of the live passages whose article matches ``filters``."""
         where, params = _filter_sql(filters)
-        rows = self._db.execute(
+        rows = self._thread_db.execute(
             f"SELECT c.vector_id FROM chunks c JOIN articles a ON a.id = c.article_id"
             f" WHERE {where}",
             params,
         )
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
-    @_locked
+    @_reads
     def lexical_search(
         self, question: str, k: int, filters: Filters | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -465,61 +529,70 @@ class IndexStore:
             sql += (" AND rowid IN (SELECT c.vector_id FROM chunks c"
                     f" JOIN articles a ON a.id = c.article_id WHERE {where})")
             params.extend(filter_params)
-        rows = self._db.execute(sql + " ORDER BY bm25(passage_terms) LIMIT ?",
-                                (*params, k)).fetchall()
+        rows = self._thread_db.execute(sql + " ORDER BY bm25(passage_terms) LIMIT ?",
+                                       (*params, k)).fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         return np.array([r[1] for r in rows], dtype=np.float32), ids
 
-    @_locked
     def rarity(self, term: str) -> float:
         """Inverse document frequency of a BM25 term (see :mod:`articleqa.lexical`):
         ``log((passages + 1) / (passages holding it + 1))``, counted once per committed state."""
-        self.refresh()
-        if term not in self._rarity:
-            holding = self._db.execute(
-                "SELECT count(*) FROM passage_terms WHERE passage_terms MATCH ?", (f'"{term}"',)
-            ).fetchone()[0]
-            self._rarity[term] = math.log((self._live + 1) / (holding + 1))
-        return self._rarity[term]
+        return self.rarities([term])[term]
 
-    @_locked
+    @_reads
     def rarities(self, terms: Iterable[str]) -> dict[str, float]:
-        """:meth:`rarity` of each term, all from one committed state (an ingest that commits
-        meanwhile waits for the lock)."""
-        return {term: self.rarity(term) for term in terms}
+        """:meth:`rarity` of each term, the passages holding them counted in one read
+        transaction (one committed state)."""
+        terms = list(terms)
+        loaded = self._current()
+        uncounted = [term for term in dict.fromkeys(terms) if term not in loaded.rarity]
+        if uncounted:
+            db = self._thread_db
+            with self._transaction("DEFERRED", db):
+                for term in uncounted:
+                    holding = db.execute("SELECT count(*) FROM passage_terms WHERE"
+                                         " passage_terms MATCH ?", (f'"{term}"',)).fetchone()[0]
+                    loaded.rarity[term] = math.log((loaded.live + 1) / (holding + 1))
+        return {term: loaded.rarity[term] for term in terms}
 
-    @_locked
+    @_reads
     def vectors(self, vector_ids: Sequence[int]) -> np.ndarray:
-        """The stored vectors of live passages, one row per id."""
-        self.refresh()
+        """The stored vectors of live passages, one row per id (zeros for an id not stored)."""
         out = np.zeros((len(vector_ids), self.manifest.dimension), dtype=np.float32)
         for batch_start in range(0, len(vector_ids), 500):
             batch = [int(v) for v in vector_ids[batch_start : batch_start + 500]]
             marks = ",".join("?" * len(batch))
-            where = dict(self._db.execute(
-                f"SELECT vector_id, segment FROM chunks WHERE vector_id IN ({marks})", batch))
+            for _ in range(5):
+                loaded = self._current()
+                where = dict(self._thread_db.execute(
+                    f"SELECT vector_id, segment FROM chunks WHERE vector_id IN ({marks})", batch))
+                if set(where.values()) <= loaded.segments.keys():
+                    break
+                # A merge committed after the state was loaded: the next state has its segment.
+            else:
+                raise IndexCorruptError(f"{self.path} keeps changing under this reader; try again")
             for offset, vector_id in enumerate(batch):
                 if vector_id in where:
-                    segment = self._segments[where[vector_id]]
+                    segment = loaded.segments[where[vector_id]]
                     out[batch_start + offset] = segment.reconstruct(vector_id)
         return out
 
     def export(self, size: int = 256) -> Iterator[Batch]:
         """Every stored article with its passages, vectors and files, ``size`` articles at a
         time, as :meth:`add` takes them (to copy the index elsewhere)."""
-        with self._lock:
-            ids = [r[0] for r in self._db.execute("SELECT id FROM articles ORDER BY id")]
+        ids = [r[0] for r in self._thread_db.execute("SELECT id FROM articles ORDER BY id")]
         for batch in _batches(ids, size):
-            with self._lock:
+            db = self._thread_db
+            with self._transaction("DEFERRED", db):  # the batch's rows from one state
                 marks = ",".join("?" * len(batch))
-                articles = [_article_from_row(row) for row in self._db.execute(
+                articles = [_article_from_row(row) for row in db.execute(
                     f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"
                     f" ORDER BY id", batch)]
                 bodies = {article.id: article.body for article in articles}
-                rows = self._db.execute(
+                rows = db.execute(
                     f"SELECT vector_id, id, article_id, start, end FROM chunks"
                     f" WHERE article_id IN ({marks}) ORDER BY vector_id", batch).fetchall()
-                files = self._db.execute(
+                files = db.execute(
                     f"SELECT path, article_id FROM article_files WHERE article_id IN ({marks})"
                     f" ORDER BY path, article_id", batch).fetchall()
                 vectors = self.vectors([r[0] for r in rows])
@@ -527,18 +600,18 @@ class IndexStore:
                       for _, chunk_id, article_id, start, end in rows if article_id in bodies]
             yield Batch(articles, chunks, vectors, files)
 
-    @_locked
+    @_reads
     def facets(self) -> dict[str, object]:
         """Outlets, countries and the date span of the stored articles."""
-        sources = [r[0] for r in self._db.execute(
+        sources = [r[0] for r in self._thread_db.execute(
             "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source")]
-        countries = [r[0] for r in self._db.execute(
+        countries = [r[0] for r in self._thread_db.execute(
             "SELECT DISTINCT country FROM articles WHERE country IS NOT NULL ORDER BY country")]
-        first, last = self._db.execute(
+        first, last = self._thread_db.execute(
             "SELECT min(published), max(published) FROM articles").fetchone()
         return {"sources": sources, "countries": countries, "published": (first, last)}
 
-    @_locked
+    @_reads
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -553,15 +626,20 @@ class IndexStore:
             ``(scores, vector_ids)``, both ``(n, k)``, best first; missing results have
             vector id -1 and score -inf.
         """
-        self.refresh()
+        return self._search(self._current(), queries, k, allowed)
+
+    def _search(self, loaded: _Loaded, queries: np.ndarray, k: int,
+                allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` in one loaded state (no lock: FAISS searches of segments that no
+        one changes may run side by side)."""
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         # A few queries are faster on one thread: FAISS's OpenMP pool would otherwise fight
         # torch's for the cores (measured in bench/: 500 ms against 60 ms under load).
         faiss.omp_set_num_threads(1 if len(queries) < FEW_QUERIES else os.cpu_count() or 1)
-        selector = self._selector(allowed)
+        selector = _selector(allowed, loaded.tombstones)
         params = faiss.SearchParameters(sel=selector) if selector is not None else None
         parts_scores, parts_ids = [], []
-        for index in self._segments.values():
+        for index in loaded.segments.values():
             if index.ntotal == 0:
                 continue
             scores, ids = index.search(queries, min(k, index.ntotal), params=params)
@@ -572,51 +650,59 @@ class IndexStore:
             return np.full((len(queries), k), -np.inf, dtype=np.float32), empty
         return merge_top_k(np.hstack(parts_scores), np.hstack(parts_ids), k)
 
-    @_locked
+    @_reads
     def dense_search(
         self, queries: np.ndarray, k: int, filters: Filters | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`search` among the passages whose article matches ``filters``, with no more
         columns than there are such passages."""
+        loaded = self._current()
         matching = filters is not None and not filters.is_empty()
         allowed = self.matching_vector_ids(filters) if matching else None
-        k = min(k, self.live_count() if allowed is None else len(allowed))
+        k = min(k, loaded.live if allowed is None else len(allowed))
         if k == 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-        return self.search(queries, k, allowed)
+        return self._search(loaded, queries, k, allowed)
 
-    @_locked
     def refresh(self) -> None:
-        """Loads what other writers committed since the last call (cheap when nothing did)."""
+        """Loads what writers committed since the last call (cheap when nothing did)."""
+        self._current()
+
+    def _current(self) -> _Loaded:
+        """The state of the last commit, loaded (see :class:`_Loaded`): the same object until
+        a writer commits. Threads wait here only while a commit's new segments load."""
+        with self._refresh_lock:
+            try:
+                self._loaded = self._load_latest(self._loaded)
+            except sqlite3.DatabaseError as error:
+                raise self._database_error(error) from error
+            return self._loaded
+
+    def _load_latest(self, loaded: _Loaded) -> _Loaded:
+        db = self._watch_db
         for _ in range(5):
-            version = self._db.execute("PRAGMA data_version").fetchone()[0]
-            if version == self._data_version:
-                return
-            with self._transaction("DEFERRED"):  # segments and tombstones from one state
+            version = db.execute("PRAGMA data_version").fetchone()[0]
+            if version == loaded.version:
+                return loaded
+            with self._transaction("DEFERRED", db):  # segments and tombstones from one state
                 expected = {name: (vectors, checksum) for name, vectors, checksum
-                            in self._db.execute(self._segments_sql())}
+                            in db.execute(self._segments_sql())}
                 tombstones = np.fromiter(
-                    (r[0] for r in self._db.execute("SELECT vector_id FROM tombstones")),
+                    (r[0] for r in db.execute("SELECT vector_id FROM tombstones")),
                     dtype=np.int64,
                 )
             try:
-                self._segments = {name: self._segments.get(name)
-                                  or self._load_segment(name, *recorded)
-                                  for name, recorded in expected.items()}
+                segments = {name: loaded.segments.get(name) or self._load_segment(name, *recorded)
+                            for name, recorded in expected.items()}
             except _SegmentGone:
-                if self._db.execute("PRAGMA data_version").fetchone()[0] != version:
+                if db.execute("PRAGMA data_version").fetchone()[0] != version:
                     continue  # a writer merged segments meanwhile: read the new list
                 raise
-            self._tombstones = tombstones
-            self._live = sum(i.ntotal for i in self._segments.values()) - len(tombstones)
-            self._rarity.clear()
-            self._verified_articles.clear()
-            self._verified_passages.clear()
-            self._data_version = version
-            return
+            live = sum(index.ntotal for index in segments.values()) - len(tombstones)
+            return _Loaded(version, segments, tombstones, live)
         raise IndexCorruptError(f"{self.path} keeps changing under this reader; try again")
 
-    @_locked
+    @_writes
     def check(self) -> list[str]:
         """Checks everything that can be checked, reading every record and segment: SQLite's
         integrity, segment checksums, vectors against live passages, BM25 rows against
@@ -705,17 +791,17 @@ class IndexStore:
         with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # a second writer waits for the first
             try:
-                with self._lock:
+                with self._write_lock:
                     (self.path / RECORDS_DIGEST).unlink(missing_ok=True)
                     self._delete_orphans()
                     self._record_missing_checksums()
                 yield
-                with self._lock:
+                with self._write_lock:
                     self._seal()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    @_locked
+    @_writes
     def add(
         self,
         articles: Sequence[Article],
@@ -775,7 +861,7 @@ class IndexStore:
             )
         return [article.id for article in articles]
 
-    @_locked
+    @_writes
     def link_files(self, files: Sequence[tuple[str, str]]) -> None:
         """Records that already stored articles were (also) read from these files."""
         with self._transaction():
@@ -783,7 +869,7 @@ class IndexStore:
                 "INSERT OR IGNORE INTO article_files (path, article_id) VALUES (?, ?)", files
             )
 
-    @_locked
+    @_writes
     def fill_missing(self, articles: Sequence[Article]) -> list[str]:
         """Gives stored articles the outlet, country, date and address they lack, from these
         (same id) articles; fields already set are kept. Nothing is embedded again: what is
@@ -811,7 +897,7 @@ class IndexStore:
                 self._db.executemany(f"UPDATE articles SET {sets} WHERE id = ?", fills)
         return list(dict.fromkeys(fill[-1] for fill in fills))
 
-    @_locked
+    @_writes
     def unlink_file(self, path: str, keep: set[str]) -> list[str]:
         """Forgets the articles ``path`` no longer holds; removes those no file holds.
 
@@ -830,7 +916,7 @@ class IndexStore:
             "SELECT 1 FROM article_files WHERE article_id = ?", (a,)).fetchone()]
         return self.remove(orphans)
 
-    @_locked
+    @_writes
     def remove(self, article_ids: Sequence[str]) -> list[str]:
         """Deletes articles and their passages; their vectors become tombstones.
 
@@ -861,7 +947,7 @@ class IndexStore:
         """:meth:`merge_segments` with the default bound."""
         self.merge_segments()
 
-    @_locked
+    @_writes
     def merge_segments(self, max_segments: int = MAX_SEGMENTS) -> None:
         """Merges the smallest segments (and drops their tombstones) until at most
         ``max_segments`` remain; also rewrites a segment that is mostly tombstones."""
@@ -880,11 +966,11 @@ class IndexStore:
                     chosen.append(name)
         if not chosen or (len(chosen) == 1 and not any(d for n, _, d in rows if n in chosen)):
             return
-        self.refresh()
-        dead = set(self._tombstones.tolist())
+        loaded = self._current()
+        dead = set(loaded.tombstones.tolist())
         ids_parts, vector_parts = [], []
         for name in chosen:
-            ids, vectors = _segment_contents(self._segments[name])
+            ids, vectors = _segment_contents(loaded.segments[name])
             keep = np.array([i not in dead for i in ids.tolist()], dtype=bool)
             ids_parts.append(ids[keep])
             vector_parts.append(vectors[keep])
@@ -910,17 +996,18 @@ class IndexStore:
     # -- internals -----------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[None]:
-        """One SQLite transaction; IMMEDIATE takes the write lock at once."""
-        self._db.execute(f"BEGIN {mode}")
+    def _transaction(self, mode: str = "IMMEDIATE", db: sqlite3.Connection | None = None
+                     ) -> Iterator[None]:
+        """One SQLite transaction, on the writing connection unless ``db`` is given;
+        IMMEDIATE takes SQLite's write lock at once."""
+        db = db or self._db
+        db.execute(f"BEGIN {mode}")
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
-        if mode == "IMMEDIATE":
-            self._data_version = -1  # our own commits don't change PRAGMA data_version
+        db.execute("COMMIT")
 
     def _check_records(self) -> None:
         try:
@@ -972,14 +1059,6 @@ class IndexStore:
                 f"again into an empty folder"
             )
         return index
-
-    def _selector(self, allowed: np.ndarray | None) -> faiss.IDSelector | None:
-        if allowed is not None:
-            live = np.setdiff1d(np.asarray(allowed, dtype=np.int64), self._tombstones)
-            return faiss.IDSelectorBatch(np.ascontiguousarray(live, dtype=np.int64))
-        if len(self._tombstones):
-            return faiss.IDSelectorNot(faiss.IDSelectorBatch(self._tombstones))
-        return None
 
     def _write_segment(self, name: str, ids: np.ndarray, vectors: np.ndarray) -> str:
         """Writes a segment file; returns its checksum (SHA-256 of its bytes)."""
@@ -1094,6 +1173,15 @@ class IndexStore:
         for file in (self.path / SEGMENTS).iterdir():
             if file.suffix == ".tmp" or (file.suffix == ".faiss" and file.stem not in live):
                 file.unlink(missing_ok=True)
+
+
+def _selector(allowed: np.ndarray | None, tombstones: np.ndarray) -> faiss.IDSelector | None:
+    if allowed is not None:
+        live = np.setdiff1d(np.asarray(allowed, dtype=np.int64), tombstones)
+        return faiss.IDSelectorBatch(np.ascontiguousarray(live, dtype=np.int64))
+    if len(tombstones):
+        return faiss.IDSelectorNot(faiss.IDSelectorBatch(tombstones))
+    return None
 
 
 class _SegmentGone(IndexCorruptError):
@@ -1252,7 +1340,9 @@ def _segment_contents(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
     return ids, vectors
 
 
-def _connect(file: Path, *, read_only: bool = False) -> sqlite3.Connection:
+def _connect(file: Path, *, read_only: bool = False, reader: bool = False
+             ) -> sqlite3.Connection:
+    """A connection to the records; ``reader``: one that only reads (a thread's own)."""
     if read_only:
         # Without a -wal file no writer has the database open, and on read-only media none
         # can: SQLite may then treat it as immutable (it could not make its -shm file).
@@ -1262,6 +1352,10 @@ def _connect(file: Path, *, read_only: bool = False) -> sqlite3.Connection:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return db
     db = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
+    if reader:
+        db.execute("PRAGMA query_only = ON")
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return db
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

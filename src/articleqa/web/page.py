@@ -39,6 +39,10 @@ TAKES_SHOWN = 4
 READER_DAY_JS = "() => new Date().toLocaleDateString('en-CA')"
 #: The example question the empty chat suggests.
 EXAMPLE_QUESTION = "What did Hammouchi say about cybercrime?"
+#: Questions (chat, ``/ask`` and ``/search`` together) answered at once by default; more wait
+#: in Gradio's queue. The index runs them side by side and encodes their questions together
+#: (bench/chat_load.py); the cores, not this bound, set the pace. Uploads go one at a time.
+QUESTIONS_AT_ONCE = 24
 
 CSS = """
 #aq-notice { border: 2px solid #d97706; background: #fffbeb; color: #78350f;
@@ -159,7 +163,8 @@ class PageActions:
 # -- the Gradio page ---------------------------------------------------------------------------
 
 
-def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
+def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None,
+              questions_at_once: int = QUESTIONS_AT_ONCE):
     """The Gradio page over ``index``: the chat, its sources, filters, upload and index status,
     and the ``/ask`` and ``/search`` endpoints for scripts.
 
@@ -167,6 +172,8 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
         index: The index to answer from.
         writer: A second handle on the same folder for uploads (opened on first upload when
             None).
+        questions_at_once: Questions (chat, ``/ask`` and ``/search`` together) answered at
+            once; more wait in the queue.
     """
     import gradio as gr
 
@@ -319,7 +326,8 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
         chat_outputs = [chatbot, turns, sources_panel, question]
         for trigger in (send.click, question.submit):
             trigger(chat, chat_inputs, chat_outputs, api_visibility="private",
-                    concurrency_limit=8, show_progress="minimal", show_progress_on=chatbot)
+                    concurrency_limit=questions_at_once, concurrency_id="questions",
+                    show_progress="minimal", show_progress_on=chatbot)
         chatbot.clear(clear, None, chat_outputs, api_visibility="private")
         refreshed = [status, notice, source_filter, country_filter, since_filter, until_filter]
         add.click(upload, [files, upload_source, upload_country, source_filter, country_filter],
@@ -329,8 +337,10 @@ def build_app(index: ArticleIndex, *, writer: ArticleIndex | None = None):
                   api_visibility="private", show_progress="hidden")
         page.load(None, None, reader_day, js=READER_DAY_JS, api_visibility="private",
                   show_progress="hidden")
-        gr.api(api_ask, api_name="ask", concurrency_limit=8)
-        gr.api(api_search, api_name="search", concurrency_limit=8)
+        gr.api(api_ask, api_name="ask", concurrency_limit=questions_at_once,
+               concurrency_id="questions")
+        gr.api(api_search, api_name="search", concurrency_limit=questions_at_once,
+               concurrency_id="questions")
     page.articleqa_actions = actions  # for tests and for closing the upload handle
     return page
 
