@@ -496,3 +496,35 @@ def test_rarity_is_counted_once_per_committed_state(tmp_path: Path) -> None:
     assert other.rarity("nowhere") == pytest.approx(math.log(4 / 1))  # sees the commit
     other.close()
     store.close()
+
+
+def test_a_writer_keeps_its_sqlite_locks_when_it_seals(tmp_path: Path) -> None:
+    """Sealing hashes records.sqlite. Were that done through a descriptor this process opens
+    and closes, POSIX would drop every lock SQLite holds on the file here; a reader in another
+    process would then, on closing, delete the WAL under the writer, and other processes would
+    never see the writer's later commits."""
+    import subprocess
+    import sys
+
+    from articleqa.store import RECORDS, RECORDS_DIGEST
+
+    folder = tmp_path / "index"
+    store = new_store(folder)
+    rng = np.random.default_rng(11)
+    reader = ("import sys; from articleqa.store import IndexStore;"
+              " s = IndexStore.open(sys.argv[1]); print(s.counts()['passages']); s.close()")
+
+    def passages_seen_elsewhere() -> str:
+        return subprocess.run([sys.executable, "-c", reader, str(folder)], check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    with store.writing():
+        add_articles(store, unit_rows(rng, 3), "a")
+    assert (folder / RECORDS_DIGEST).exists()  # sealed
+    assert passages_seen_elsewhere() == "3"
+    # That reader, closing, found this process's connections still there: the WAL stays.
+    assert (folder / f"{RECORDS}-wal").exists() and (folder / f"{RECORDS}-shm").exists()
+    with store.writing():
+        add_articles(store, unit_rows(rng, 2), "b")
+    assert passages_seen_elsewhere() == "5"
+    store.close()

@@ -32,6 +32,8 @@ import json
 import math
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -1095,7 +1097,10 @@ class IndexStore:
         if busy or log != done:
             return
         file = self.path / RECORDS
-        digest = {"sha256": _file_digest(file), "size": file.stat().st_size}
+        try:
+            digest = {"sha256": _records_digest(file), "size": file.stat().st_size}
+        except OSError:
+            return  # no digest this time; `check` then cannot tell, as after a crash
         _write_atomically(self.path / RECORDS_DIGEST, json.dumps(digest).encode())
 
     def _changed_since_sealed(self) -> str | None:
@@ -1115,9 +1120,12 @@ class IndexStore:
             except (OSError, ValueError):
                 return None
             file = self.path / RECORDS
-            if not isinstance(recorded, dict) or (
-                    recorded.get("size") == file.stat().st_size
-                    and recorded.get("sha256") == _file_digest(file)):
+            try:
+                if not isinstance(recorded, dict) or (
+                        recorded.get("size") == file.stat().st_size
+                        and recorded.get("sha256") == _records_digest(file)):
+                    return None
+            except OSError:
                 return None
             return (f"{RECORDS} changed after the last write closed it (its SHA-256 differs "
                     f"from the one in {RECORDS_DIGEST}): bytes were changed outside articleqa")
@@ -1382,6 +1390,27 @@ def _file_digest(file: Path) -> str:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+_DIGEST_SCRIPT = """
+import hashlib, sys
+digest = hashlib.sha256()
+with open(sys.argv[1], "rb") as handle:
+    while block := handle.read(1 << 20):
+        digest.update(block)
+print(digest.hexdigest())
+"""
+
+
+def _records_digest(file: Path) -> str:
+    """SHA-256 of records.sqlite, read by a child process: closing a descriptor of the file
+    in this process would drop every POSIX lock SQLite holds on it here, and a reader in
+    another process would then, on closing, delete the WAL under this one's connections."""
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", _DIGEST_SCRIPT, str(file)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise OSError(f"cannot read {file}: {done.stderr.strip().splitlines()[-1:]}")
+    return done.stdout.strip()
 
 
 def _batches(items: list, size: int) -> Iterator[list]:
