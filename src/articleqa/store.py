@@ -5,7 +5,8 @@ Layout::
     manifest.json        what the index is: format version, model, encoder backend, dimension,
                          chunking budget
     records.sqlite       articles, passages, segments, tombstones (SQLite in WAL mode)
-    segments/NNNNNN.faiss  immutable FAISS segments (IndexIDMap2 over IndexFlatIP)
+    segments/NNNNNN.faiss  immutable FAISS segments: exact when small, IVF when large
+                         (see articleqa.ann; the sizes and search parameters are in the manifest)
     write.lock           held by the one process that writes at a time
 
 A segment is written once (to a temporary file, fsynced, renamed) and never changed. It becomes
@@ -36,6 +37,7 @@ from typing import Any, TypeVar
 import faiss
 import numpy as np
 
+from articleqa import ann
 from articleqa.chunking import Chunk, chunk_matches_id
 from articleqa.errors import (
     IndexCorruptError,
@@ -131,6 +133,16 @@ class Manifest:
     format: str = FORMAT_NAME
     format_version: int = FORMAT_VERSION
     created: str = ""
+    #: Vector segments (see articleqa.ann.SegmentPlan): exact up to ``flat_up_to`` vectors,
+    #: above built with the FAISS factory string ``approximate`` and searched with ``nprobe``
+    #: lists. None in indexes made before: every segment is exact.
+    flat_up_to: int | None = None
+    approximate: str | None = None
+    nprobe: int | None = None
+
+    @property
+    def segment_plan(self) -> ann.SegmentPlan:
+        return ann.plan_from_values(self.__dict__)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2) + "\n"
@@ -191,6 +203,7 @@ class IndexStore:
         self._db = _connect(path / RECORDS, read_only=read_only)
         self._checksums = True  # the segments table records checksums (see _migrate)
         self._segments: dict[str, faiss.Index] = {}
+        self._plan = manifest.segment_plan
         self._tombstones = np.zeros(0, dtype=np.int64)
         self._live = 0  # vectors in the segments less the tombstones
         self._rarity: dict[str, float] = {}  # per term, for the state loaded (see refresh)
@@ -273,7 +286,9 @@ class IndexStore:
     def _create_locked(cls, folder: Path, manifest: Manifest) -> IndexStore:
         _refuse_strangers(folder)
         (folder / SEGMENTS).mkdir(exist_ok=True)
-        stamped = Manifest(**{**manifest.__dict__, "created": _now()})
+        plan = manifest.segment_plan if manifest.flat_up_to is not None else ann.DEFAULT_PLAN
+        stamped = Manifest(**{**manifest.__dict__, "created": _now(),
+                              **dataclasses.asdict(plan)})
         store = cls(folder, stamped)
         store._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
         _write_atomically(folder / MANIFEST, stamped.to_json().encode())
@@ -558,15 +573,9 @@ class IndexStore:
         # A few queries are faster on one thread: FAISS's OpenMP pool would otherwise fight
         # torch's for the cores (measured in bench/: 500 ms against 60 ms under load).
         faiss.omp_set_num_threads(1 if len(queries) < FEW_QUERIES else os.cpu_count() or 1)
-        selector = self._selector(allowed)
-        params = faiss.SearchParameters(sel=selector) if selector is not None else None
-        parts_scores, parts_ids = [], []
-        for index in self._segments.values():
-            if index.ntotal == 0:
-                continue
-            scores, ids = index.search(queries, min(k, index.ntotal), params=params)
-            parts_scores.append(scores)
-            parts_ids.append(ids)
+        selector, searchable = self._selector(allowed)
+        parts_scores, parts_ids = ann.search_segments(
+            self._segments.values(), queries, k, self._plan, selector, searchable)
         if not parts_scores:
             empty = np.full((len(queries), k), -1, dtype=np.int64)
             return np.full((len(queries), k), -np.inf, dtype=np.float32), empty
@@ -640,7 +649,7 @@ class IndexStore:
         vector_ids: set[int] = set()
         for name, vectors, checksum in self._db.execute(self._segments_sql()).fetchall():
             try:
-                ids, _ = _segment_contents(self._load_segment(name, vectors, checksum))
+                ids = ann.segment_ids(self._load_segment(name, vectors, checksum))
             except IndexCorruptError as error:
                 problems.append(str(error))
                 continue
@@ -740,6 +749,8 @@ class IndexStore:
             raise IndexMismatchError(
                 f"vectors have dimension {vectors.shape[1]}, the index {self.manifest.dimension}"
             )
+        if not self._plan.is_flat(len(chunks)):
+            self.refresh()  # an IVF segment is built on the centroids of those already there
         name = self._next_segment_name()
         added = _now()
         with self._transaction():
@@ -881,23 +892,17 @@ class IndexStore:
         if not chosen or (len(chosen) == 1 and not any(d for n, _, d in rows if n in chosen)):
             return
         self.refresh()
-        dead = set(self._tombstones.tolist())
-        ids_parts, vector_parts = [], []
-        for name in chosen:
-            ids, vectors = _segment_contents(self._segments[name])
-            keep = np.array([i not in dead for i in ids.tolist()], dtype=bool)
-            ids_parts.append(ids[keep])
-            vector_parts.append(vectors[keep])
-        ids = np.concatenate(ids_parts)
-        vectors = np.concatenate(vector_parts)
+        merged = ann.merge_segments([self._segments[name] for name in chosen], self._tombstones,
+                                    self._plan, self.manifest.dimension,
+                                    others=self._segments.values())
         name = self._next_segment_name()
         marks = ",".join("?" * len(chosen))
         with self._transaction():
-            if len(ids):
-                checksum = self._write_segment(name, ids, vectors)
+            if merged is not None:
+                checksum = self._write_index(name, merged)
                 self._db.execute(
                     "INSERT INTO segments (name, vectors, created, checksum) VALUES (?, ?, ?, ?)",
-                    (name, len(ids), _now(), checksum),
+                    (name, merged.ntotal, _now(), checksum),
                 )
                 self._db.execute(
                     f"UPDATE chunks SET segment = ? WHERE segment IN ({marks})", (name, *chosen)
@@ -946,20 +951,20 @@ class IndexStore:
     def _load_segment(self, name: str, expected: int, checksum: str | None) -> faiss.Index:
         file = self.path / SEGMENTS / f"{name}.faiss"
         try:
-            data = file.read_bytes()
+            digest = _file_digest(file)  # read in blocks: a large segment is never held twice
         except FileNotFoundError:
             raise _SegmentGone(f"{file} is missing; the index is damaged: {REBUILD}") from None
         except OSError as error:
             raise IndexCorruptError(f"{file} cannot be read ({error.strerror or error}); "
                                     f"if the index is damaged, {REBUILD}") from None
         problem, index = None, None
-        if checksum is not None and hashlib.sha256(data).hexdigest() != checksum:
+        if checksum is not None and digest != checksum:
             problem = "its bytes changed since it was written (the checksum differs)"
         else:
             try:
                 # Memory-mapped once checked: processes searching the same index share one
                 # copy in the page cache (segments are never changed).
-                index = faiss.read_index(str(file), faiss.IO_FLAG_MMAP_IFC)
+                index = ann.read_segment(file)
             except RuntimeError as error:
                 problem = f"FAISS cannot read it ({str(error).splitlines()[0]})"
         if index is not None and index.d != self.manifest.dimension:
@@ -973,21 +978,31 @@ class IndexStore:
             )
         return index
 
-    def _selector(self, allowed: np.ndarray | None) -> faiss.IDSelector | None:
+    def _selector(self, allowed: np.ndarray | None) -> tuple[faiss.IDSelector | None, int]:
+        """The selector of the live vectors among ``allowed`` (all when None), and their
+        number."""
         if allowed is not None:
             live = np.setdiff1d(np.asarray(allowed, dtype=np.int64), self._tombstones)
-            return faiss.IDSelectorBatch(np.ascontiguousarray(live, dtype=np.int64))
+            return faiss.IDSelectorBatch(np.ascontiguousarray(live, dtype=np.int64)), len(live)
         if len(self._tombstones):
-            return faiss.IDSelectorNot(faiss.IDSelectorBatch(self._tombstones))
-        return None
+            return faiss.IDSelectorNot(faiss.IDSelectorBatch(self._tombstones)), self._live
+        return None, self._live
 
     def _write_segment(self, name: str, ids: np.ndarray, vectors: np.ndarray) -> str:
         """Writes a segment file; returns its checksum (SHA-256 of its bytes)."""
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.manifest.dimension))
-        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        data = faiss.serialize_index(index)
-        _write_atomically(self.path / SEGMENTS / f"{name}.faiss", data)
-        return hashlib.sha256(memoryview(data)).hexdigest()
+        index = ann.build_segment(ids, vectors, self._plan, self._segments.values())
+        return self._write_index(name, index)
+
+    def _write_index(self, name: str, index: faiss.Index) -> str:
+        """Writes a segment file (beside its place, fsynced, renamed); returns its checksum."""
+        file = self.path / SEGMENTS / f"{name}.faiss"
+        temporary = file.with_name(file.name + ".tmp")
+        faiss.write_index(index, str(temporary))  # straight to disk: no second copy in memory
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        checksum = _file_digest(temporary)
+        _replace_durably(temporary, file)
+        return checksum
 
     def _record_missing_checksums(self) -> None:
         """Records the checksums of segments written before articleqa recorded them (taken
@@ -1191,7 +1206,9 @@ def manifest_from_data(data: object, where: str, empty: str) -> Manifest:
     if data["dimension"] < 1 or data["max_tokens"] < 1:
         raise ValueError(f"'dimension' and 'max_tokens' must be 1 or more, not "
                          f"{data['dimension']} and {data['max_tokens']}")
-    return Manifest(**{field.name: data[field.name] for field in fields if field.name in data})
+    manifest = Manifest(**{field.name: data[field.name] for field in fields if field.name in data})
+    _ = manifest.segment_plan  # raises ValueError for segment parameters it cannot build
+    return manifest
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -1246,12 +1263,6 @@ def _article_from_row(row: Sequence) -> Article:
     )
 
 
-def _segment_contents(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
-    ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-    vectors = index.index.reconstruct_n(0, index.ntotal)
-    return ids, vectors
-
-
 def _connect(file: Path, *, read_only: bool = False) -> sqlite3.Connection:
     if read_only:
         # Without a -wal file no writer has the database open, and on read-only media none
@@ -1274,6 +1285,10 @@ def _write_atomically(file: Path, data: bytes | np.ndarray) -> None:
         handle.write(memoryview(data).cast("B") if isinstance(data, np.ndarray) else data)
         handle.flush()
         os.fsync(handle.fileno())
+    _replace_durably(temporary, file)
+
+
+def _replace_durably(temporary: Path, file: Path) -> None:
     os.replace(temporary, file)
     directory = os.open(file.parent, os.O_RDONLY)
     try:
