@@ -259,3 +259,36 @@ def test_an_ivf_segment_is_memory_mapped(tmp_path) -> None:
     mapped = ann.read_segment(file)
     assert isinstance(mapped, faiss.IndexIVFFlat) and mapped.ntotal == 400
     np.testing.assert_allclose(mapped.reconstruct(7), rows[7], atol=1e-6)
+
+
+# -- BM25 at scale: common terms left out of the query ----------------------------------------
+
+
+@pytest.fixture()
+def worded(tmp_path: Path) -> tuple[IndexStore, dict[str, int]]:
+    """40 passages that all say "harbour", 3 of which also say "dredging"."""
+    store = scaled_store(tmp_path / "index")
+    texts = [(f"Harbour report {i}", f"The harbour {'dredging ' * (i < 3)}went on, day {i}.")
+             for i in range(40)]
+    articles = [Article(article_id(t, b), t, b) for t, b in texts]
+    chunks = [Chunk(chunk_id(a.id, a.body), a.id, a.body, 0, len(a.body)) for a in articles]
+    with store.writing():
+        store.add(articles, chunks, clustered_rows(np.random.default_rng(1), 40))
+    ids = store.matching_vector_ids(Filters(article_ids=tuple(a.id for a in articles)))
+    return store, dict(zip((a.id for a in articles), sorted(ids.tolist())))
+
+
+def test_a_common_term_is_left_out_when_the_question_has_a_rarer_one(worded) -> None:
+    store, _ = worded
+    _, ids = store.lexical_search("dredging in the harbour", 50)
+    assert len(ids) == 3  # the passages that say "dredging", not all 40
+
+
+def test_a_question_of_common_terms_only_keeps_them(worded) -> None:
+    store, _ = worded
+    assert len(store.lexical_search("the harbour", 50)[1]) == 40
+
+
+def test_a_term_no_passage_holds_does_not_drop_the_common_ones(worded) -> None:
+    store, _ = worded
+    assert len(store.lexical_search("harbour zeppelin", 50)[1]) == 40

@@ -46,7 +46,7 @@ from articleqa.errors import (
     IndexReadOnlyError,
 )
 from articleqa.filters import Filters
-from articleqa.lexical import fts_query, passage_for_embedding, terms
+from articleqa.lexical import COMMON_RARITY, fts_query, passage_for_embedding, terms
 from articleqa.readers.article import Article, article_id
 
 FORMAT_NAME = "articleqa-index"
@@ -469,7 +469,7 @@ class IndexStore:
             ``(scores, vector_ids)``: BM25 scores (higher is better) and ids; empty when the
             question shares no term with any passage.
         """
-        query = fts_query(question)
+        query = fts_query(question, self._common_terms(question))
         if query is None:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         sql = ("SELECT rowid, -bm25(passage_terms) FROM passage_terms"
@@ -484,6 +484,15 @@ class IndexStore:
                                 (*params, k)).fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         return np.array([r[1] for r in rows], dtype=np.float32), ids
+
+    def _common_terms(self, question: str) -> set[str]:
+        """The question's terms held by more than COMMON_SHARE of the passages, if it has
+        rarer terms that some passage holds (else none: the query keeps every term)."""
+        rarities = self.rarities(dict.fromkeys(terms(question)))
+        held_by_none = math.log(self._live + 1)
+        if not any(COMMON_RARITY <= rarity < held_by_none for rarity in rarities.values()):
+            return set()
+        return {term for term, rarity in rarities.items() if rarity < COMMON_RARITY}
 
     @_locked
     def rarity(self, term: str) -> float:
