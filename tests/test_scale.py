@@ -196,6 +196,19 @@ def test_merging_small_segments_past_the_threshold_makes_an_ivf_segment(tmp_path
     assert recall(store.search(queries, 10)[1], brute_force(vectors, queries, 10)) >= 0.95
 
 
+def test_exact_segments_past_the_threshold_together_become_one_ivf_segment(tmp_path) -> None:
+    rng = np.random.default_rng(16)
+    store = scaled_store(tmp_path / "index")
+    add_articles(store, clustered_rows(rng, 200), "first")
+    with store.writing():
+        store.merge_segments()
+    assert kinds(store) == ["flat"]  # 200: within flat_up_to
+    add_articles(store, clustered_rows(rng, 200), "second")
+    with store.writing():
+        store.merge_segments()  # two segments, well under MAX_SEGMENTS, but 400 > 300
+    assert kinds(store) == ["ivf"]
+
+
 def test_an_ivf_index_reopens_checks_and_reports_damage(big) -> None:
     store, vectors, _ = big
     queries = clustered_rows(np.random.default_rng(12), 5)

@@ -884,7 +884,9 @@ class IndexStore:
     @_locked
     def merge_segments(self, max_segments: int = MAX_SEGMENTS) -> None:
         """Merges the smallest segments (and drops their tombstones) until at most
-        ``max_segments`` remain; also rewrites a segment that is mostly tombstones."""
+        ``max_segments`` remain; also rewrites a segment that is mostly tombstones, and
+        merges the exact segments into one IVF segment once they hold more than the plan's
+        ``flat_up_to`` vectors together (exact search stays within that many)."""
         rows = self._db.execute(
             "SELECT s.name, s.vectors, (SELECT count(*) FROM tombstones t WHERE t.segment = s.name)"
             " FROM segments s ORDER BY s.vectors"
@@ -898,6 +900,12 @@ class IndexStore:
                     break
                 if name not in chosen:
                     chosen.append(name)
+        flat_up_to = self._plan.flat_up_to
+        exact = [(name, vectors) for name, vectors, _ in rows
+                 if flat_up_to is not None and vectors <= flat_up_to]
+        if len(exact) > 1 and sum(vectors for _, vectors in exact) > flat_up_to:
+            # Exact segments together hold at most flat_up_to vectors; past it, one IVF.
+            chosen += [name for name, _ in exact if name not in chosen]
         if not chosen or (len(chosen) == 1 and not any(d for n, _, d in rows if n in chosen)):
             return
         self.refresh()
