@@ -7,12 +7,14 @@ vectors of the ``nprobe`` nearest lists only. The centroids are trained once, on
 segment that is large enough, and every later approximate segment of the index is built on the
 same ones, so that merging approximate segments copies their lists (no vector is filed again).
 
-Measured on this machine (bench/scale.py; MiniLM vectors of real passages repeated with noise,
-real eval questions, one thread): a flat segment of 50,000 vectors answers a question in about
-3.6 ms and one of 100,000 in about 15 ms, while IVF1024 with ``nprobe=32`` answers in under
-1 ms with recall@10 against exact search of 0.96 at 10,000 vectors and 0.99 from 50,000 up.
-Hence :data:`DEFAULT_PLAN`: flat up to 50,000 (training 1,024 centroids wants 39 vectors each,
-about 40,000), IVF1024 with 32 lists probed above.
+Measured on this machine before choosing (a one-off script; vectors made as bench/scale.py
+makes them: real MiniLM passage vectors repeated with noise; real eval questions; one thread;
+centroids trained on 50,000 vectors): a flat segment of 50,000 vectors answers a question in
+3.6 ms and one of 100,000 in 15 ms; IVF1024 with ``nprobe=32`` in 0.3 ms at 50,000 and 2.2 ms
+at 400,000, with recall@10 against exact search of 0.96 at 10,000 vectors and 0.99 from 50,000
+up. Hence :data:`DEFAULT_PLAN`: flat up to 50,000 (training 1,024 centroids wants 39 vectors
+each, about 40,000), IVF1024 with 32 lists probed above; and the store merges its exact
+segments into one IVF segment once together they hold more than 50,000 vectors.
 
 Filters: a search may be limited to some vector ids (a FAISS ``IDSelector``). An IVF search
 sees only the allowed vectors in the lists it probes, so when few vectors are allowed it would
