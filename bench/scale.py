@@ -188,7 +188,7 @@ def timed(calls: list, repeat: int = 1) -> list[float]:
 
 
 def measure(folder: str, questions: list[str], vectors: np.ndarray, out: multiprocessing.Queue,
-            ) -> None:
+            timed_questions: int = SINGLE) -> None:
     """Opens the index, times it as built and with one flat segment; puts the figures on
     ``out``."""
     store = IndexStore.open(folder)
@@ -196,19 +196,21 @@ def measure(folder: str, questions: list[str], vectors: np.ndarray, out: multipr
     lookup = {**{parse_time(q, today).text: v for q, v in zip(questions, vectors)},
               **dict(zip(questions, vectors))}
     encoder = LookupEncoder(lookup, store.manifest.model, store.manifest.dimension)
-    figures: dict[str, object] = {}
+    figures: dict[str, object] = {"timed questions": timed_questions}
     cold = IndexStore.open(folder)  # BM25 with no term counted yet in this process
     figures["bm25 cold"] = percentiles(timed([lambda q=q: cold.lexical_search(q, 50)
-                                              for q in questions[:SINGLE]]))
+                                              for q in questions[:timed_questions]]))
     cold.close()
     store.refresh()
     figures["segments"] = sorted(
         ("ivf" if ann.is_approximate(i) else "flat", int(i.ntotal))
         for i in store._segments.values())
-    single = [questions[i % len(questions)] for i in range(SINGLE)]
+    single = [questions[i % len(questions)] for i in range(timed_questions)]
     batch = [questions[i % len(questions)] for i in range(BATCH)]
     filters = {"none": None, "one outlet (5%)": Filters(source=OUTLETS[3]),
                "one week (2%)": Filters(since=dt.date(2025, 3, 3), until=dt.date(2025, 3, 9))}
+
+    hybrid_batch = min(HYBRID_BATCH, timed_questions)
 
     def run(kind: str) -> None:
         for question in single[:20]:  # warm up: SQLite pages, segment pages
@@ -219,7 +221,7 @@ def measure(folder: str, questions: list[str], vectors: np.ndarray, out: multipr
             seconds = timed([lambda q=q, m=mode: search(store, encoder, [q], K, mode=m)
                              for q in single])
             row[f"{mode} p50"], row[f"{mode} p95"] = percentiles(seconds)
-            questions_in_batch = batch if mode == "dense" else batch[:HYBRID_BATCH]
+            questions_in_batch = batch if mode == "dense" else batch[:hybrid_batch]
             started = time.perf_counter()
             search(store, encoder, questions_in_batch, K, mode=mode)
             row[f"{mode} batch q/s"] = len(questions_in_batch) / (time.perf_counter() - started)
@@ -229,7 +231,7 @@ def measure(folder: str, questions: list[str], vectors: np.ndarray, out: multipr
             results = store.dense_search(vectors, K, chosen)[1]
             row[f"ids {name}"] = results
             seconds = timed([lambda v=v, f=chosen: store.dense_search(v[None], K, f)
-                             for v in vectors[:SINGLE]])
+                             for v in vectors[:timed_questions]])
             row[f"filtered {name} p50"] = percentiles(seconds)[0]
         figures[kind] = row
 
@@ -247,6 +249,7 @@ def measure(folder: str, questions: list[str], vectors: np.ndarray, out: multipr
     figures["memory with flat"] = memory()
     run("flat")
     store._segments = as_built
+    figures["hybrid batch"] = hybrid_batch
     figures["flat bytes"] = sum(index.ntotal * (index.d * 4 + 8) for index in flat.values())
     for name in filters:
         exact = figures["flat"].pop(f"ids {name}")
@@ -267,6 +270,12 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=Path("/work/idx/final"),
                         help="the index whose vectors and passages are copied")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--questions", type=int, default=SINGLE,
+                        help="questions timed one at a time (and in the hybrid batch, at most "
+                             f"{HYBRID_BATCH})")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure the index already in --folder (built by an earlier run "
+                             "to the one size given) without building")
     args = parser.parse_args()
     started_run = time.perf_counter()
     manifest, base, texts, questions, question_vectors = real_data(args.source)
@@ -278,30 +287,39 @@ def main() -> None:
           f"{len(pool):,} words of the real passages; {PASSAGES_PER_ARTICLE} passages an article")
     print(f"questions: the {len(questions)} real eval questions, encoded once; latencies exclude "
           f"encoding; k={K}; cpus={os.cpu_count()}; load {os.getloadavg()[0]:.2f}")
-    shutil.rmtree(args.folder, ignore_errors=True)
     plan = ann.DEFAULT_PLAN
-    store = IndexStore.create(args.folder, Manifest(
-        manifest.model, manifest.dimension, manifest.max_tokens, manifest.overlap_tokens,
-        backend=manifest.backend))
+    if args.measure_only:
+        store = IndexStore.open(args.folder)
+        built = store.counts()["passages"]
+        if [built] != args.sizes:
+            raise SystemExit(f"{args.folder} holds {built:,} passages; give --sizes {built}")
+    else:
+        shutil.rmtree(args.folder, ignore_errors=True)
+        store = IndexStore.create(args.folder, Manifest(
+            manifest.model, manifest.dimension, manifest.max_tokens, manifest.overlap_tokens,
+            backend=manifest.backend))
+        built = 0
     print(f"plan: flat up to {plan.flat_up_to:,} vectors a segment, {plan.approximate} above, "
           f"nprobe {plan.nprobe}; filtered sets of <= {ann.EXACT_FILTER_UP_TO:,} searched exactly")
     rng = np.random.default_rng(2026)
-    built, build_seconds = 0, 0.0
+    build_seconds = 0.0
     context = multiprocessing.get_context("spawn")
     for size in sorted(args.sizes):
-        began = time.perf_counter()
-        with store.writing():
-            while built < size:
-                count = min(ADD_BATCH, size - built)
-                articles, chunks, vectors = synthetic_batch(rng, built, count, base, words, pool)
-                store.add(articles, chunks, vectors)
-                store.compact()
-                built += count
-        build_seconds += time.perf_counter() - began
+        if built < size:
+            began = time.perf_counter()
+            with store.writing():
+                while built < size:
+                    count = min(ADD_BATCH, size - built)
+                    articles, chunks, vectors = synthetic_batch(rng, built, count, base, words,
+                                                                pool)
+                    store.add(articles, chunks, vectors)
+                    store.compact()
+                    built += count
+            build_seconds += time.perf_counter() - began
         disk = folder_bytes(args.folder)
         out = context.Queue()
         child = context.Process(target=measure, args=(str(args.folder), questions,
-                                                      question_vectors, out))
+                                                      question_vectors, out, args.questions))
         child.start()
         figures = None
         while figures is None:
@@ -321,7 +339,9 @@ def main() -> None:
 def report(size: int, build_seconds: float, disk: int, figures: dict) -> None:
     built, flat = figures["as built"], figures["flat"]
     print(f"\n== {size:,} passages ==")
-    print(f"build (from empty, add + compact): {build_seconds:.0f} s; on disk: "
+    print(f"build (from empty, add + compact): "
+          f"{f'{build_seconds:.0f} s' if build_seconds else 'not in this run (--measure-only)'}"
+          f"; on disk: "
           f"{disk / 2**30:.2f} GiB; segments: "
           + ", ".join(f"{kind} {n:,}" for kind, n in figures["segments"]))
     mem, mem_flat = figures["memory as built"], figures["memory with flat"]
@@ -337,7 +357,8 @@ def report(size: int, build_seconds: float, disk: int, figures: dict) -> None:
     for label, p50, p95 in rows:
         print(f"{label:48} {built[p50]:8.1f} / {built[p95]:6.1f} "
               f"{flat[p50]:9.1f} / {flat[p95]:6.1f}")
-    for mode, size in (("dense", BATCH), ("hybrid", HYBRID_BATCH)):
+    print(f"(one-question figures over {figures['timed questions']} questions)")
+    for mode, size in (("dense", BATCH), ("hybrid", figures["hybrid batch"])):
         key = f"{mode} batch q/s"
         print(f"{f'{mode} batch of {size:,}, questions/s':48} {built[key]:18.0f} "
               f"{flat[key]:18.0f}")
