@@ -5,7 +5,8 @@ Layout::
     manifest.json        what the index is: format version, model, encoder backend, dimension,
                          chunking budget
     records.sqlite       articles, passages, segments, tombstones (SQLite in WAL mode)
-    segments/NNNNNN.faiss  immutable FAISS segments (IndexIDMap2 over IndexFlatIP)
+    segments/NNNNNN.faiss  immutable FAISS segments: exact when small, IVF when large
+                         (see articleqa.ann; the sizes and search parameters are in the manifest)
     write.lock           held by the one process that writes at a time
 
 A segment is written once (to a temporary file, fsynced, renamed) and never changed. It becomes
@@ -43,6 +44,7 @@ from typing import Any, TypeVar
 import faiss
 import numpy as np
 
+from articleqa import ann
 from articleqa.chunking import Chunk, chunk_matches_id
 from articleqa.errors import (
     IndexCorruptError,
@@ -51,7 +53,7 @@ from articleqa.errors import (
     IndexReadOnlyError,
 )
 from articleqa.filters import Filters
-from articleqa.lexical import fts_query, passage_for_embedding, terms
+from articleqa.lexical import COMMON_RARITY, fts_query, passage_for_embedding, terms
 from articleqa.readers.article import Article, article_id
 
 FORMAT_NAME = "articleqa-index"
@@ -138,6 +140,16 @@ class Manifest:
     format: str = FORMAT_NAME
     format_version: int = FORMAT_VERSION
     created: str = ""
+    #: Vector segments (see articleqa.ann.SegmentPlan): exact up to ``flat_up_to`` vectors,
+    #: above built with the FAISS factory string ``approximate`` and searched with ``nprobe``
+    #: lists. None in indexes made before: every segment is exact.
+    flat_up_to: int | None = None
+    approximate: str | None = None
+    nprobe: int | None = None
+
+    @property
+    def segment_plan(self) -> ann.SegmentPlan:
+        return ann.plan_from_values(self.__dict__)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2) + "\n"
@@ -238,6 +250,7 @@ class IndexStore:
         self._refresh_lock = threading.Lock()
         self._watch_db = _connect(path / RECORDS, read_only=read_only)
         self._checksums = True  # the segments table records checksums (see _migrate)
+        self._plan = manifest.segment_plan
         self._loaded = _Loaded(_NOTHING_LOADED, {}, np.zeros(0, dtype=np.int64), 0)
         self._thread_local = threading.local()
         self._readers_lock = threading.Lock()
@@ -317,7 +330,9 @@ class IndexStore:
     def _create_locked(cls, folder: Path, manifest: Manifest) -> IndexStore:
         _refuse_strangers(folder)
         (folder / SEGMENTS).mkdir(exist_ok=True)
-        stamped = Manifest(**{**manifest.__dict__, "created": _now()})
+        plan = manifest.segment_plan if manifest.flat_up_to is not None else ann.DEFAULT_PLAN
+        stamped = Manifest(**{**manifest.__dict__, "created": _now(),
+                              **dataclasses.asdict(plan)})
         store = cls(folder, stamped)
         store._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
         _write_atomically(folder / MANIFEST, stamped.to_json().encode())
@@ -520,7 +535,7 @@ class IndexStore:
             ``(scores, vector_ids)``: BM25 scores (higher is better) and ids; empty when the
             question shares no term with any passage.
         """
-        query = fts_query(question)
+        query = fts_query(question, self._common_terms(question))
         if query is None:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         sql = ("SELECT rowid, -bm25(passage_terms) FROM passage_terms"
@@ -536,6 +551,16 @@ class IndexStore:
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         return np.array([r[1] for r in rows], dtype=np.float32), ids
 
+    def _common_terms(self, question: str) -> set[str]:
+        """The question's terms held by more than COMMON_SHARE of the passages, if it has
+        rarer terms that some passage holds (else none: the query keeps every term)."""
+        rarities = self.rarities(dict.fromkeys(terms(question)))
+        held_by_none = math.log(self._current().live + 1)
+        if not any(COMMON_RARITY <= rarity < held_by_none for rarity in rarities.values()):
+            return set()
+        return {term for term, rarity in rarities.items() if rarity < COMMON_RARITY}
+
+    @_reads
     def rarity(self, term: str) -> float:
         """Inverse document frequency of a BM25 term (see :mod:`articleqa.lexical`):
         ``log((passages + 1) / (passages holding it + 1))``, counted once per committed state."""
@@ -638,15 +663,9 @@ class IndexStore:
         # A few queries are faster on one thread: FAISS's OpenMP pool would otherwise fight
         # torch's for the cores (measured in bench/: 500 ms against 60 ms under load).
         faiss.omp_set_num_threads(1 if len(queries) < FEW_QUERIES else os.cpu_count() or 1)
-        selector = _selector(allowed, loaded.tombstones)
-        params = faiss.SearchParameters(sel=selector) if selector is not None else None
-        parts_scores, parts_ids = [], []
-        for index in loaded.segments.values():
-            if index.ntotal == 0:
-                continue
-            scores, ids = index.search(queries, min(k, index.ntotal), params=params)
-            parts_scores.append(scores)
-            parts_ids.append(ids)
+        selector, searchable = _selector(allowed, loaded.tombstones, loaded.live)
+        parts_scores, parts_ids = ann.search_segments(
+            loaded.segments.values(), queries, k, self._plan, selector, searchable)
         if not parts_scores:
             empty = np.full((len(queries), k), -1, dtype=np.int64)
             return np.full((len(queries), k), -np.inf, dtype=np.float32), empty
@@ -728,7 +747,7 @@ class IndexStore:
         vector_ids: set[int] = set()
         for name, vectors, checksum in self._db.execute(self._segments_sql()).fetchall():
             try:
-                ids, _ = _segment_contents(self._load_segment(name, vectors, checksum))
+                ids = ann.segment_ids(self._load_segment(name, vectors, checksum))
             except IndexCorruptError as error:
                 problems.append(str(error))
                 continue
@@ -952,7 +971,9 @@ class IndexStore:
     @_writes
     def merge_segments(self, max_segments: int = MAX_SEGMENTS) -> None:
         """Merges the smallest segments (and drops their tombstones) until at most
-        ``max_segments`` remain; also rewrites a segment that is mostly tombstones."""
+        ``max_segments`` remain; also rewrites a segment that is mostly tombstones, and
+        merges the exact segments into one IVF segment once they hold more than the plan's
+        ``flat_up_to`` vectors together (exact search stays within that many)."""
         rows = self._db.execute(
             "SELECT s.name, s.vectors, (SELECT count(*) FROM tombstones t WHERE t.segment = s.name)"
             " FROM segments s ORDER BY s.vectors"
@@ -966,26 +987,26 @@ class IndexStore:
                     break
                 if name not in chosen:
                     chosen.append(name)
+        flat_up_to = self._plan.flat_up_to
+        exact = [(name, vectors) for name, vectors, _ in rows
+                 if flat_up_to is not None and vectors <= flat_up_to]
+        if len(exact) > 1 and sum(vectors for _, vectors in exact) > flat_up_to:
+            # Exact segments together hold at most flat_up_to vectors; past it, one IVF.
+            chosen += [name for name, _ in exact if name not in chosen]
         if not chosen or (len(chosen) == 1 and not any(d for n, _, d in rows if n in chosen)):
             return
         loaded = self._current()
-        dead = set(loaded.tombstones.tolist())
-        ids_parts, vector_parts = [], []
-        for name in chosen:
-            ids, vectors = _segment_contents(loaded.segments[name])
-            keep = np.array([i not in dead for i in ids.tolist()], dtype=bool)
-            ids_parts.append(ids[keep])
-            vector_parts.append(vectors[keep])
-        ids = np.concatenate(ids_parts)
-        vectors = np.concatenate(vector_parts)
+        merged = ann.merge_segments([loaded.segments[name] for name in chosen],
+                                    loaded.tombstones, self._plan, self.manifest.dimension,
+                                    others=loaded.segments.values())
         name = self._next_segment_name()
         marks = ",".join("?" * len(chosen))
         with self._transaction():
-            if len(ids):
-                checksum = self._write_segment(name, ids, vectors)
+            if merged is not None:
+                checksum = self._write_index(name, merged)
                 self._db.execute(
                     "INSERT INTO segments (name, vectors, created, checksum) VALUES (?, ?, ?, ?)",
-                    (name, len(ids), _now(), checksum),
+                    (name, merged.ntotal, _now(), checksum),
                 )
                 self._db.execute(
                     f"UPDATE chunks SET segment = ? WHERE segment IN ({marks})", (name, *chosen)
@@ -1035,20 +1056,20 @@ class IndexStore:
     def _load_segment(self, name: str, expected: int, checksum: str | None) -> faiss.Index:
         file = self.path / SEGMENTS / f"{name}.faiss"
         try:
-            data = file.read_bytes()
+            digest = _file_digest(file)  # read in blocks: a large segment is never held twice
         except FileNotFoundError:
             raise _SegmentGone(f"{file} is missing; the index is damaged: {REBUILD}") from None
         except OSError as error:
             raise IndexCorruptError(f"{file} cannot be read ({error.strerror or error}); "
                                     f"if the index is damaged, {REBUILD}") from None
         problem, index = None, None
-        if checksum is not None and hashlib.sha256(data).hexdigest() != checksum:
+        if checksum is not None and digest != checksum:
             problem = "its bytes changed since it was written (the checksum differs)"
         else:
             try:
                 # Memory-mapped once checked: processes searching the same index share one
                 # copy in the page cache (segments are never changed).
-                index = faiss.read_index(str(file), faiss.IO_FLAG_MMAP_IFC)
+                index = ann.read_segment(file)
             except RuntimeError as error:
                 problem = f"FAISS cannot read it ({str(error).splitlines()[0]})"
         if index is not None and index.d != self.manifest.dimension:
@@ -1064,11 +1085,19 @@ class IndexStore:
 
     def _write_segment(self, name: str, ids: np.ndarray, vectors: np.ndarray) -> str:
         """Writes a segment file; returns its checksum (SHA-256 of its bytes)."""
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.manifest.dimension))
-        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        data = faiss.serialize_index(index)
-        _write_atomically(self.path / SEGMENTS / f"{name}.faiss", data)
-        return hashlib.sha256(memoryview(data)).hexdigest()
+        index = ann.build_segment(ids, vectors, self._plan, self._current().segments.values())
+        return self._write_index(name, index)
+
+    def _write_index(self, name: str, index: faiss.Index) -> str:
+        """Writes a segment file (beside its place, fsynced, renamed); returns its checksum."""
+        file = self.path / SEGMENTS / f"{name}.faiss"
+        temporary = file.with_name(file.name + ".tmp")
+        faiss.write_index(index, str(temporary))  # straight to disk: no second copy in memory
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        checksum = _file_digest(temporary)
+        _replace_durably(temporary, file)
+        return checksum
 
     def _record_missing_checksums(self) -> None:
         """Records the checksums of segments written before articleqa recorded them (taken
@@ -1183,13 +1212,17 @@ class IndexStore:
                 file.unlink(missing_ok=True)
 
 
-def _selector(allowed: np.ndarray | None, tombstones: np.ndarray) -> faiss.IDSelector | None:
+def _selector(allowed: np.ndarray | None, tombstones: np.ndarray, live: int
+              ) -> tuple[faiss.IDSelector | None, int]:
+    """The selector of the live vectors among ``allowed`` (all when None), and their number
+    (``live``: the live vectors in all)."""
     if allowed is not None:
-        live = np.setdiff1d(np.asarray(allowed, dtype=np.int64), tombstones)
-        return faiss.IDSelectorBatch(np.ascontiguousarray(live, dtype=np.int64))
+        allowed_live = np.setdiff1d(np.asarray(allowed, dtype=np.int64), tombstones)
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed_live, dtype=np.int64))
+        return selector, len(allowed_live)
     if len(tombstones):
-        return faiss.IDSelectorNot(faiss.IDSelectorBatch(tombstones))
-    return None
+        return faiss.IDSelectorNot(faiss.IDSelectorBatch(tombstones)), live
+    return None, live
 
 
 class _SegmentGone(IndexCorruptError):
@@ -1287,7 +1320,9 @@ def manifest_from_data(data: object, where: str, empty: str) -> Manifest:
     if data["dimension"] < 1 or data["max_tokens"] < 1:
         raise ValueError(f"'dimension' and 'max_tokens' must be 1 or more, not "
                          f"{data['dimension']} and {data['max_tokens']}")
-    return Manifest(**{field.name: data[field.name] for field in fields if field.name in data})
+    manifest = Manifest(**{field.name: data[field.name] for field in fields if field.name in data})
+    _ = manifest.segment_plan  # raises ValueError for segment parameters it cannot build
+    return manifest
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -1342,12 +1377,6 @@ def _article_from_row(row: Sequence) -> Article:
     )
 
 
-def _segment_contents(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
-    ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-    vectors = index.index.reconstruct_n(0, index.ntotal)
-    return ids, vectors
-
-
 def _connect(file: Path, *, read_only: bool = False, reader: bool = False
              ) -> sqlite3.Connection:
     """A connection to the records; ``reader``: one that only reads (a thread's own)."""
@@ -1376,6 +1405,10 @@ def _write_atomically(file: Path, data: bytes | np.ndarray) -> None:
         handle.write(memoryview(data).cast("B") if isinstance(data, np.ndarray) else data)
         handle.flush()
         os.fsync(handle.fileno())
+    _replace_durably(temporary, file)
+
+
+def _replace_durably(temporary: Path, file: Path) -> None:
     os.replace(temporary, file)
     directory = os.open(file.parent, os.O_RDONLY)
     try:
