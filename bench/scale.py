@@ -10,8 +10,8 @@ default; the index grows, it is not rebuilt) through the store's own ``add`` and
   batch, for the index as built (IVF segments above ``flat_up_to``) and, side by side in the
   same process, for the same segments each made exact (flat): recall@10 of each against
   exact search, with and without filters, and the memory the flat segment takes;
-- BM25 alone, as the store runs it and as it ran before common terms were left out of the
-  query (every question term in the MATCH).
+- BM25 alone, as the store runs it (the commonest terms left out past
+  ``store.BM25_POSTINGS`` passages scored) and with every question term in the MATCH.
 
 What the data is (also printed):
 
@@ -171,7 +171,8 @@ def recall(found: np.ndarray, exact: np.ndarray) -> float:
 
 
 def old_lexical_search(store: IndexStore, question: str, k: int) -> None:
-    """BM25 as the store ran it before common terms were left out: every term in the MATCH."""
+    """BM25 with every question term in the MATCH (as the store ran it before it left the
+    commonest out)."""
     query = fts_query(question)
     if query is not None:
         store._db.execute("SELECT rowid, -bm25(passage_terms) FROM passage_terms WHERE"
@@ -369,7 +370,7 @@ def report(size: int, build_seconds: float, disk: int, figures: dict) -> None:
         print(f"{'filter ' + name + ': p50 ms, recall@10 vs exact':48} "
               f"{built[key]:8.2f} r={figures['recall@10 ' + name]:.3f} {flat[key]:9.2f} r=1")
     now, cold, before = figures["bm25 now"], figures["bm25 cold"], figures["bm25 before"]
-    print(f"BM25 alone (lexical_search, 50 results) p50 / p95 ms: common terms left out "
+    print(f"BM25 alone (lexical_search, 50 results) p50 / p95 ms: commonest terms left out "
           f"{now[0]:.1f} / {now[1]:.1f} (first questions, terms not yet counted: {cold[0]:.1f} / "
           f"{cold[1]:.1f}); every term in the MATCH (before) {before[0]:.1f} / {before[1]:.1f}")
     sys.stdout.flush()

@@ -279,8 +279,10 @@ def test_an_ivf_segment_is_memory_mapped(tmp_path) -> None:
 
 
 @pytest.fixture()
-def worded(tmp_path: Path) -> tuple[IndexStore, dict[str, int]]:
-    """40 passages that all say "harbour", 3 of which also say "dredging"."""
+def worded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[IndexStore, dict[str, int]]:
+    """40 passages that all say "harbour", 3 of which also say "dredging"; BM25 scores at most
+    20 passages a question."""
+    monkeypatch.setattr("articleqa.store.BM25_POSTINGS", 20)
     store = scaled_store(tmp_path / "index")
     texts = [(f"Harbour report {i}", f"The harbour {'dredging ' * (i < 3)}went on, day {i}.")
              for i in range(40)]
@@ -306,3 +308,12 @@ def test_a_question_of_common_terms_only_keeps_them(worded) -> None:
 def test_a_term_no_passage_holds_does_not_drop_the_common_ones(worded) -> None:
     store, _ = worded
     assert len(store.lexical_search("harbour zeppelin", 50)[1]) == 40
+
+
+def test_terms_are_kept_rarest_first_while_the_passages_scored_fit(worded,
+                                                                  monkeypatch) -> None:
+    store, _ = worded
+    assert store._terms_past_budget("dredging in the harbour") == {"harbour"}
+    monkeypatch.setattr("articleqa.store.BM25_POSTINGS", 43)  # 3 + 40 passages: both fit
+    assert store._terms_past_budget("dredging in the harbour") == set()
+    assert len(store.lexical_search("dredging in the harbour", 50)[1]) == 40

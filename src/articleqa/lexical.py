@@ -16,20 +16,11 @@ name in the headline. The same function makes the terms of a question, so both s
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Collection
 
 from articleqa.vocab import STOPWORDS
-
-#: A question term held by more than this share of the passages is left out of the BM25 query
-#: when the question has rarer terms. At a million passages a term like "year" matches
-#: hundreds of thousands of them, all scored by FTS5 (bench/scale.py); on the eval set,
-#: leaving such terms out does not move hybrid retrieval (docs in bench/README.md).
-COMMON_SHARE = 0.1
-#: The rarity (``log((passages + 1) / (holding + 1))``) below which a term is common.
-COMMON_RARITY = -math.log(COMMON_SHARE)
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*[^\W_]*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _DOUBLED = re.compile(r"([^\W\d_])\1+")
@@ -70,14 +61,10 @@ def _cjk_terms(token: str) -> list[str]:
     return out
 
 
-def fts_query(text: str, common: Collection[str] = ()) -> str | None:
-    """An FTS5 query matching passages that share any term with ``text`` (None if no terms).
-
-    Terms in ``common`` are left out when the text has others: FTS5 scores every passage
-    the query matches, and a term most passages hold would make it score most of the index
-    while adding little to the ranking (see :data:`COMMON_SHARE`)."""
-    unique = list(dict.fromkeys(terms(text)))
-    kept = [term for term in unique if term not in common] or unique
+def fts_query(text: str, left_out: Collection[str] = ()) -> str | None:
+    """An FTS5 query matching passages that share any term with ``text``, but those in
+    ``left_out`` (None if no term is left)."""
+    kept = [term for term in dict.fromkeys(terms(text)) if term not in left_out]
     return " OR ".join(f'"{term}"' for term in kept) or None
 
 

@@ -53,7 +53,7 @@ from articleqa.errors import (
     IndexReadOnlyError,
 )
 from articleqa.filters import Filters
-from articleqa.lexical import COMMON_RARITY, fts_query, passage_for_embedding, terms
+from articleqa.lexical import fts_query, passage_for_embedding, terms
 from articleqa.readers.article import Article, article_id
 
 FORMAT_NAME = "articleqa-index"
@@ -67,6 +67,11 @@ SEGMENTS = "segments"
 MAX_SEGMENTS = 8
 #: How long an SQLite statement waits for another process's lock.
 BUSY_TIMEOUT_MS = 10_000
+#: Passages BM25 scores for one question, at most, summed over its terms: FTS5 scores every
+#: passage its query matches, so past this the commonest terms are left out of the query (they
+#: add little to the ranking). On a small archive it seldom binds; at a million passages a
+#: common word alone is held by hundreds of thousands (bench/scale.py).
+BM25_POSTINGS = 50_000
 #: Searches of fewer queries run FAISS on one thread.
 FEW_QUERIES = 16
 
@@ -535,7 +540,7 @@ class IndexStore:
             ``(scores, vector_ids)``: BM25 scores (higher is better) and ids; empty when the
             question shares no term with any passage.
         """
-        query = fts_query(question, self._common_terms(question))
+        query = fts_query(question, self._terms_past_budget(question))
         if query is None:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         sql = ("SELECT rowid, -bm25(passage_terms) FROM passage_terms"
@@ -551,14 +556,21 @@ class IndexStore:
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         return np.array([r[1] for r in rows], dtype=np.float32), ids
 
-    def _common_terms(self, question: str) -> set[str]:
-        """The question's terms held by more than COMMON_SHARE of the passages, if it has
-        rarer terms that some passage holds (else none: the query keeps every term)."""
+    def _terms_past_budget(self, question: str) -> set[str]:
+        """The question's terms that BM25 leaves out: those no passage holds, and, taken
+        rarest first, those that would take the passages scored past :data:`BM25_POSTINGS`
+        (the rarest held term always stays)."""
+        loaded = self._current()
         rarities = self.rarities(dict.fromkeys(terms(question)))
-        held_by_none = math.log(self._current().live + 1)
-        if not any(COMMON_RARITY <= rarity < held_by_none for rarity in rarities.values()):
-            return set()
-        return {term for term, rarity in rarities.items() if rarity < COMMON_RARITY}
+        holding = {term: round((loaded.live + 1) / math.exp(rarity)) - 1
+                   for term, rarity in rarities.items()}
+        left_out, scored = set(), 0
+        for term in sorted(holding, key=holding.get):
+            if holding[term] <= 0 or (scored and scored + holding[term] > BM25_POSTINGS):
+                left_out.add(term)
+            else:
+                scored += holding[term]
+        return left_out
 
     @_reads
     def rarity(self, term: str) -> float:
