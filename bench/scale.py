@@ -36,6 +36,7 @@ takes about 0.2 s a question, so measuring 200 questions there took over 10 minu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import multiprocessing
@@ -207,7 +208,7 @@ def measure(folder: str, questions: list[str], vectors: np.ndarray, out: multipr
     store.refresh()
     figures["segments"] = sorted(
         ("ivf" if ann.is_approximate(i) else "flat", int(i.ntotal))
-        for i in store._segments.values())
+        for i in store._current().segments.values())
     single = [questions[i % len(questions)] for i in range(timed_questions)]
     batch = [questions[i % len(questions)] for i in range(BATCH)]
     filters = {"none": None, "one outlet (5%)": Filters(source=OUTLETS[3]),
@@ -245,13 +246,14 @@ def measure(folder: str, questions: list[str], vectors: np.ndarray, out: multipr
     before = timed([lambda q=q: old_lexical_search(store, q, 50) for q in single])
     figures["bm25 now"], figures["bm25 before"] = percentiles(now), percentiles(before)
     # The same segments, each made exact (flat), searched by the same code.
-    as_built = store._segments
+    as_built = store._current()
     flat = {name: ann.build_segment(*ann.segment_contents(index), ann.SegmentPlan())
-            for name, index in as_built.items()}
-    store._segments = flat  # the bench swaps the loaded segments in memory
+            for name, index in as_built.segments.items()}
+    # The bench swaps the loaded segments in memory (the same committed state otherwise).
+    store._loaded = dataclasses.replace(as_built, segments=flat)
     figures["memory with flat"] = memory()
     run("flat")
-    store._segments = as_built
+    store._loaded = as_built
     figures["hybrid batch"] = hybrid_batch
     figures["flat bytes"] = sum(index.ntotal * (index.d * 4 + 8) for index in flat.values())
     for name in filters:

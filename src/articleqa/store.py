@@ -71,7 +71,7 @@ BUSY_TIMEOUT_MS = 10_000
 #: passage its query matches, so past this the commonest terms are left out of the query (they
 #: add little to the ranking). On a small archive it seldom binds; at a million passages a
 #: common word alone is held by hundreds of thousands (bench/scale.py).
-BM25_POSTINGS = 50_000
+BM25_POSTINGS = 20_000
 #: Searches of fewer queries run FAISS on one thread.
 FEW_QUERIES = 16
 
