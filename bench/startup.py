@@ -24,15 +24,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+import chat_load  # bench/ is on sys.path when a script in it runs
+import httpx
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 FILES = [CORPUS / "overview", *sorted((CORPUS / "bbc" / "tech").glob("*.txt"))[:20]]
@@ -56,34 +56,23 @@ def timed(argv: list[str]) -> tuple[float, float, float]:
 
 
 def page_to_first_answer(index: Path, backend: str) -> float:
-    """Seconds from launching ``app.py`` to its first answer over HTTP."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    base = f"http://127.0.0.1:{port}/gradio_api/call/ask"
+    """Seconds from launching ``app.py`` to its first answer over HTTP (``/ask``, as
+    bench/chat_load.py calls it)."""
+    port = chat_load.free_port()
     started = time.perf_counter()
     app = subprocess.Popen([sys.executable, str(APP), "--index", str(index), "--port", str(port),
                             "--encoder-backend", backend],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while True:
-            if app.poll() is not None:
-                raise RuntimeError(f"app.py ended with exit code {app.returncode}")
-            try:
-                request = urllib.request.Request(
-                    # /ask takes every field: question, source, country, since, until, as_of
-                    base, data=json.dumps({"data": [QUESTION, "", "", "", "", ""]}).encode(),
-                    headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(request, timeout=60) as response:
-                    event = json.load(response)["event_id"]
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.05)
-        with urllib.request.urlopen(f"{base}/{event}", timeout=120) as response:
-            stream = response.read().decode()
-        if "event: complete" not in stream:
-            raise RuntimeError(f"no answer from the page: {stream[:300]}")
-        return time.perf_counter() - started
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/", timeout=120) as client:
+            while True:
+                if app.poll() is not None:
+                    raise RuntimeError(f"app.py ended with exit code {app.returncode}")
+                try:
+                    chat_load.ask(client, QUESTION)
+                    return time.perf_counter() - started
+                except httpx.TransportError:  # not listening yet
+                    time.sleep(0.05)
     finally:
         app.terminate()
         app.wait(timeout=30)
