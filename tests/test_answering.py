@@ -11,6 +11,7 @@ from articleqa import Answer, ArticleIndex
 from articleqa.answering import (
     EVIDENCE_THRESHOLD,
     Sentence,
+    answer_to_json,
     build_answer,
     candidate_sentences,
     missing_share,
@@ -79,6 +80,7 @@ def test_build_answer_cites_exact_spans_and_names_speaker_and_outlet() -> None:
     assert "hybrid warfare" in answer.citations[0].quote
     assert answer.text.startswith("In “Hammouchi: Morocco links security to human rights")
     assert "”, Hespress (Morocco, 24 November 2025), Hammouchi said:" in answer.text
+    assert answer.speaker == "Hammouchi" and answer_to_json(answer)["speaker"] == "Hammouchi"
     assert_citations_are_sound(answer)
 
 

@@ -297,6 +297,49 @@ def test_a_chain_of_things_pointed_at_keeps_at_most_two_questions_of_context() -
                                "When does Sony's PSP go on sale in Japan?)")
 
 
+def test_the_core_of_a_follow_up_of_a_follow_up_has_no_brackets() -> None:
+    # The answer's sentences are scored against the core: the bracketed earlier questions
+    # only steer the search (the quality issue: "And in Japan?" after two turns).
+    history = asked("When does Sony's PSP go on sale in Japan?", "How much will it cost?")
+    assert resolve_follow_up("How much will it cost?", history[:2]).core == (
+        "How much will it cost?")
+    follow = resolve_follow_up("And in Europe?", history)
+    assert follow.core == "How much will it cost in Europe?"
+    follow = resolve_follow_up("Was that more than expected?", [*history, user("And in Europe?")])
+    assert follow.core == "Was that more than expected?"
+    assert resolve_follow_up(HAMMOUCHI, None).core == HAMMOUCHI
+
+
+def _brown_answer(answered: bool = True) -> Answer:
+    article = Article("b1", "Brown defends his record", "Mr Brown said growth was strong. "
+                      "He said borrowing would fall.")
+    hit = Hit("c1", article.body, 0.8, 0, len(article.body), article)
+    first, second = article.body.split(". ", 1)
+    citations = (Citation(1, hit, first + ".", 0, len(first) + 1),
+                 Citation(2, hit, second, len(first) + 2, len(article.body)))
+    if not answered:
+        return Answer(CHANCELLOR, "The indexed articles do not answer this question.", False)
+    # The text names nobody as speaking: only the structure knows who was quoted.
+    return Answer(CHANCELLOR, "From “Brown defends his record”, BBC News:\n\n> ...", True,
+                  citations, (hit,), speaker="Gordon Brown")
+
+
+def test_the_earlier_answer_gives_the_speaker_and_quotes_not_its_text() -> None:
+    answer = _brown_answer()
+    for message in ({"role": "assistant", "content": answer.text, "answer": answer},
+                    {"role": "assistant", "content": "",
+                     "metadata": {"answer": answer_to_json(answer)}}):
+        follow = resolve_follow_up("What else did he say?", [user("How is the economy?"),
+                                                            message])
+        assert follow.question == "What else did Gordon Brown say?", message
+        assert follow.wants_more
+        assert follow.quoted == ("Mr Brown said growth was strong", "He said borrowing would fall")
+        assert conversation_quotes([message]) == follow.quoted
+    refused = {"role": "assistant", "content": "...", "answer": _brown_answer(answered=False)}
+    follow = resolve_follow_up("What else did he say?", [user("How is the economy?"), refused])
+    assert "Gordon Brown" not in follow.question and follow.quoted == ()
+
+
 def test_the_company_after_a_time_warner_question() -> None:
     history = [user(TIME_WARNER), bot("According to BBC News (United Kingdom, 2 February 2005):"
                                       "\n\n> Time Warner's profits rose 76% to $1.13bn. [1]")]

@@ -60,6 +60,9 @@ class Answer:
             week"), or None; ``window.describe()`` is "Searched articles from 17–23 November
             2025".
         undated_skipped: Undated articles that the window left out.
+        speaker: Whose own words the reply quotes under "X said:" (the person behind a role
+            when the article names them: "Gordon Brown" for "the chancellor"), or None. A
+            follow-up's "he" or "she" can stand for them.
     """
 
     question: str
@@ -73,6 +76,7 @@ class Answer:
     evidence: float = field(default=0.0, compare=False)
     window: TimeWindow | None = None
     undated_skipped: int = 0
+    speaker: str | None = None
 
 
 _QUESTION_SPEAKER = re.compile(
@@ -452,12 +456,14 @@ def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Senten
     for sentence in chosen:  # articles in order of their best sentence
         by_hit_order.setdefault(hits[sentence.hit].article.id, []).append(sentence)
     paragraphs, citations = [], []
+    quoted_speaker = None
     for group in by_hit_order.values():
         group.sort(key=lambda s: s.start)
         article = hits[group[0].hit].article
         if speaker is not None and all(spoken_by(article, s, speaker) for s in group):
             holder = role_holder(article, speaker) if _is_role(speaker) else None
             who = f"{speaker} ({holder})" if holder else speaker
+            quoted_speaker = quoted_speaker or holder or speaker
             lead = f"In “{_one_line(article.title)}”, {_outlet(article)}, {who} said:"
         else:
             lead = f"From “{_one_line(article.title)}”, {_outlet(article)}:"
@@ -469,7 +475,7 @@ def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Senten
             quotes.append(f"> {_one_line(sentence.text)} [{number}]")
         paragraphs.append(lead + "\n\n" + "\n>\n".join(quotes))  # one Markdown blockquote
     return Answer(question, "\n\n".join(paragraphs), True, tuple(citations), tuple(hits),
-                  asked, evidence=evidence)
+                  asked, evidence=evidence, speaker=quoted_speaker)
 
 
 def _refusal(question: str, asked: str, hits: Sequence[Hit], evidence: float) -> Answer:
@@ -535,4 +541,5 @@ def answer_to_json(answer: Answer) -> dict[str, object]:
         "hits": [hit_to_json(h) for h in answer.hits],
         "window": answer.window.to_json() if answer.window else None,
         "undated_skipped": answer.undated_skipped,
+        "speaker": answer.speaker,
     }

@@ -106,7 +106,7 @@ def ask_stream(
     # "How much will it cost? (When does the PSP go on sale?)": the earlier question in
     # brackets steers the search; the sentences are scored against the question itself.
     # The time words are left out too: they chose the window, not the sentences.
-    scored_as = parse_time(follow.question.removesuffix(f" ({follow.context})"), today).text
+    scored_as = parse_time(follow.core, today).text
     similarities: Sequence[float] = []
     if sentences:
         # The question is embedded again, with the sentences: a vector from another batch

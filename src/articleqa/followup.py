@@ -3,7 +3,10 @@
 A chat user asks "What did Hammouchi say about cybercrime?", then "What did he say about women
 in the police?". The index can only search the second if it names Hammouchi, so each question is
 resolved against the earlier user questions (and, failing those, the last reply) before it is
-searched. This is text logic, no model; the rules, in the order they apply:
+searched. Earlier replies are read from the :class:`~articleqa.answering.Answer` each was made
+from when the conversation carries it (as a message's ``"answer"`` or in its ``"metadata"``, as
+the chat page does): whose words it quoted, its quotes and their articles. This is text logic,
+no model; the rules, in the order they apply:
 
 1. **Elliptical questions** take the frame of the previous question. "And about women in the
    police?" / "What about X?" replace the previous question's "about ..." part (or add one when
@@ -12,15 +15,16 @@ searched. This is text logic, no model; the rules, in the order they apply:
 2. **Pronouns and roles** are replaced by the person or organisation the conversation is about,
    newest question first. "he", "she", "him", "his", "her": the most recent person (a name that
    says, thinks, promises ...; a title such as "President X"; a role such as "the chancellor",
-   kept as the phrase), else the speaker named in the last reply ("..., Hammouchi said:"), else
-   the most recent other name. "they", "them", "their", "its" and "the company" / "the firm" /
-   "the group" / "the club" ...: the most recent organisation (a name with Inc, Group, Bank,
-   Athletics ... in it; an acronym; the subject of "make", "pay", "buy" ...), else the subject
-   or owner ("Sony" in "Sony's PSP") of a recent question; a name merely mentioned ("offers for
-   Steven Gerrard") is too often a person. Possessives become "<subject>'s". Only the first such
-   word is replaced; later ones then read naturally ("What did Hammouchi say about his ...").
-   A pronoun is left alone when a name it can stand for comes before it in the question itself
-   ("Does Musharaf think he ...", "Who heads the list ... his father").
+   kept as the phrase), else the person whose own words the last answer quoted (its ``speaker``;
+   read from the reply's text, "..., Hammouchi said:", when the conversation carries only text),
+   else the most recent other name. "they", "them", "their", "its" and "the company" / "the
+   firm" / "the group" / "the club" ...: the most recent organisation (a name with Inc, Group,
+   Bank, Athletics ... in it; an acronym; the subject of "make", "pay", "buy" ...), else the
+   subject or owner ("Sony" in "Sony's PSP") of a recent question; a name merely mentioned
+   ("offers for Steven Gerrard") is too often a person. Possessives become "<subject>'s". Only
+   the first such word is replaced; later ones then read naturally ("What did Hammouchi say
+   about his ..."). A pronoun is left alone when a name it can stand for comes before it in the
+   question itself ("Does Musharaf think he ...", "Who heads the list ... his father").
 3. **Anything else that points back** gets the previous question appended in brackets, so the
    search sees both: "that" / "this" used as a pronoun ("What does that work out at per hour?"),
    "it" in a question that names nothing ("How much will it cost?"), a pronoun whose referent is
@@ -72,6 +76,9 @@ class FollowUp:
         quoted: The quotes of the earlier replies in this conversation, in order, so that an
             answer to a ``wants_more`` question need not repeat them.
         context: The previous (resolved) user question it was resolved against; "" if none.
+        core: ``question`` without the earlier questions appended to it in brackets: what the
+            answer's sentences are scored against ("How much will it cost in Japan?" where
+            ``question`` is "How much will it cost in Japan? (When does the PSP go on sale?)").
     """
 
     question: str
@@ -80,6 +87,11 @@ class FollowUp:
     wants_more: bool = False
     quoted: tuple[str, ...] = ()
     context: str = ""
+    core: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.core:
+            object.__setattr__(self, "core", self.question)
 
 
 def resolve_follow_up(question: str, history: Sequence[Mapping[str, object]] | None) -> FollowUp:
@@ -102,9 +114,9 @@ def resolve_follow_up(question: str, history: Sequence[Mapping[str, object]] | N
     if not question.strip():
         raise ValueError("the question is empty; ask something")
     turns = _turns(history)
-    if turns and turns[-1][0] == "user" and _same(turns[-1][1], question):
+    if turns and turns[-1].role == "user" and _same(turns[-1].text, question):
         turns.pop()  # the question itself, already added to the history by the caller
-    return _resolve_turns([*turns, ("user", question)])[-1]
+    return _resolve_turns([*turns, _Turn("user", question)])[-1]
 
 
 def resolve_conversation(history: Sequence[Mapping[str, object]] | None) -> list[FollowUp]:
@@ -122,7 +134,7 @@ def history_questions(history: Sequence[Mapping[str, object]] | None) -> list[st
     Raises:
         TypeError: If ``history`` is not a list of chat messages.
     """
-    return [text for role, text in _turns(history) if role == "user"]
+    return [turn.text for turn in _turns(history) if turn.role == "user"]
 
 
 def conversation_quotes(history: Sequence[Mapping[str, object]] | None) -> tuple[str, ...]:
@@ -137,7 +149,8 @@ def conversation_quotes(history: Sequence[Mapping[str, object]] | None) -> tuple
     Raises:
         TypeError: If ``history`` is not a list of chat messages.
     """
-    return _quotes(text for role, text in _turns(history) if role == "assistant")
+    replies = [_reply(turn) for turn in _turns(history) if turn.role == "assistant"]
+    return _distinct_quotes(quote for reply in replies for quote in reply.quotes)
 
 
 def message_text(content: object) -> str:
@@ -163,30 +176,77 @@ _USER_ROLES = frozenset({"user", "human"})
 _ASSISTANT_ROLES = frozenset({"assistant", "bot", "ai"})
 
 
+@dataclass(frozen=True)
+class _Turn:
+    role: str  # "user" or "assistant"
+    text: str
+    answer: object = None  # the Answer the reply was made from (or its JSON), when given
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """What later questions need of an earlier reply."""
+
+    speaker: str | None  # whose own words it quoted, else the first its quotes say spoke
+    quotes: tuple[str, ...]
+    articles: tuple[str, ...]  # the ids of the articles it quoted, in order
+
+
+def _reply(turn: _Turn) -> _Reply:
+    """An earlier reply read from its :class:`~articleqa.answering.Answer` (or that answer's
+    JSON) when the conversation carries it; from its text otherwise (a client that keeps only
+    the text: then the speaker is the first "X said" and the quotes are the quoted text)."""
+    answer = turn.answer
+    if answer is None:
+        if _REFUSAL.search(turn.text):
+            return _Reply(None, (), ())
+        return _Reply(_speaker(turn.text), _text_quotes(turn.text), ())
+    field = answer.get if isinstance(answer, Mapping) else (
+        lambda name, default=None: getattr(answer, name, default))
+    if not field("answered", True):
+        return _Reply(None, (), ())
+    speaker = field("speaker")
+    quotes, articles = [], []
+    for citation in field("citations") or ():
+        if isinstance(citation, Mapping):
+            quotes.append(str(citation.get("quote") or ""))
+            hit = citation.get("hit")
+            article = hit.get("article") if isinstance(hit, Mapping) else None
+            article_id = article.get("id") if isinstance(article, Mapping) else None
+        else:
+            quotes.append(citation.quote)
+            article_id = citation.hit.article.id
+        if article_id:
+            articles.append(str(article_id))
+    if not isinstance(speaker, str) or not speaker:  # else the first the quotes say spoke
+        speaker = next(filter(None, map(_speaker, quotes)), None)
+    return _Reply(speaker, tuple(quotes), tuple(dict.fromkeys(articles)))
+
+
 def earlier_answer_articles(history: Sequence[Mapping[str, object]] | None) -> tuple[str, ...]:
     """The ids of the articles the last earlier answer quoted, read from its structure: an
     assistant message's ``"answer"`` (an :class:`~articleqa.answering.Answer`, or its JSON from
     :func:`~articleqa.answering.answer_to_json`), also looked for in its ``"metadata"``. Empty
     when no assistant message carries one, or the last that does quoted nothing."""
-    for message in reversed(list(history or ())):
-        if not isinstance(message, Mapping):
-            continue
-        metadata = message.get("metadata")
-        answer = message.get("answer") or (
-            metadata.get("answer") if isinstance(metadata, Mapping) else None)
-        if answer is None:
-            continue
-        if isinstance(answer, Mapping):
-            citations = answer.get("citations") or []
-            ids = [c["hit"]["article"]["id"] for c in citations if isinstance(c, Mapping)]
-        else:
-            ids = [c.hit.article.id for c in getattr(answer, "citations", ())]
-        return tuple(dict.fromkeys(ids))
+    for turn in reversed(_turns(history)):
+        if turn.answer is not None:
+            return _reply(turn).articles
     return ()
 
 
-def _turns(history: object) -> list[tuple[str, str]]:
-    """(``"user"`` | ``"assistant"``, text) for each message with text; other roles left out.
+def _answer_of(message: object) -> object:
+    """The Answer an assistant message carries, as ``"answer"`` or in its ``"metadata"``."""
+    if isinstance(message, Mapping):
+        answer, metadata = message.get("answer"), message.get("metadata")
+    else:
+        answer, metadata = getattr(message, "answer", None), getattr(message, "metadata", None)
+    if answer is None and isinstance(metadata, Mapping):
+        answer = metadata.get("answer")
+    return answer if isinstance(answer, Mapping) or hasattr(answer, "citations") else None
+
+
+def _turns(history: object) -> list[_Turn]:
+    """Each message with text, or with an answer; other roles left out.
 
     Accepts messages as dicts or objects with ``role`` and ``content`` (Gradio's ChatMessage),
     and the older Gradio pairs format (``[[user, assistant], ...]``).
@@ -201,22 +261,24 @@ def _turns(history: object) -> list[tuple[str, str]]:
         if message is None:
             continue
         if isinstance(message, Mapping):
-            pairs = [(message.get("role"), message.get("content"))]
+            pairs = [(message.get("role"), message.get("content"), _answer_of(message))]
         elif isinstance(message, (list, tuple)) and len(message) == 2:
-            pairs = [("user", message[0]), ("assistant", message[1])]
+            pairs = [("user", message[0], None), ("assistant", message[1], None)]
         elif hasattr(message, "role") and hasattr(message, "content"):
-            pairs = [(message.role, message.content)]
+            pairs = [(message.role, message.content, _answer_of(message))]
         else:
             raise TypeError(f"history message {number} is {type(message).__name__}, not a chat "
                             "message; use {'role': 'user' or 'assistant', 'content': text}")
-        for role, content in pairs:
+        for role, content, answer in pairs:
             role = role.casefold() if isinstance(role, str) else ""
-            kind = ("user" if role in _USER_ROLES
-                    else "assistant" if role in _ASSISTANT_ROLES else None)
-            text = " ".join(message_text(content).split()) if kind == "user" else (
-                message_text(content).strip())
-            if kind is not None and text:
-                turns.append((kind, text))
+            if role in _USER_ROLES:
+                text = " ".join(message_text(content).split())
+                if text:
+                    turns.append(_Turn("user", text))
+            elif role in _ASSISTANT_ROLES:
+                text = message_text(content).strip()
+                if text or answer is not None:
+                    turns.append(_Turn("assistant", text, answer))
     return turns
 
 
@@ -230,15 +292,15 @@ _BLOCKQUOTE = re.compile(r"^[ \t]*>[ \t]?(.*)$", re.MULTILINE)
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[\.\.\.\])\s*")
 
 
-def _quotes(replies: Iterable[str]) -> tuple[str, ...]:
-    found: list[str] = []
-    for reply in replies:
-        if _REFUSAL.search(reply):
-            continue
-        found += _BLOCKQUOTE.findall(reply)
-        found += [a or b for a, b in _QUOTED.findall(reply)]
+def _text_quotes(reply: str) -> tuple[str, ...]:
+    """The quotes of a reply known only as text: quoted text and Markdown blockquote lines."""
+    return (*_BLOCKQUOTE.findall(reply), *(a or b for a, b in _QUOTED.findall(reply)))
+
+
+def _distinct_quotes(quotes: Iterable[str]) -> tuple[str, ...]:
+    """Quotes without their markers, cut at ellipses, without short ones and repeats."""
     cleaned = []
-    for quote in found:
+    for quote in quotes:
         for piece in _ELLIPSIS.split(MARKER.sub("", quote)):  # "... stability" is a fragment
             piece = " ".join(piece.split()).strip(" .…,;:-“”\"")
             if len(terms(piece)) >= 3:
@@ -462,15 +524,16 @@ def _full(core: str, context: Sequence[str]) -> str:
     return f"{core} ({' '.join(context)})" if context else core
 
 
-def _resolve_turns(turns: Sequence[tuple[str, str]]) -> list[FollowUp]:
+def _resolve_turns(turns: Sequence[_Turn]) -> list[FollowUp]:
     resolved: list[_Resolved] = []
-    replies: list[str] = []
-    for role, text in turns:
-        if role == "assistant":
-            replies.append(text)
+    replies: list[_Reply] = []
+    for turn in turns:
+        if turn.role == "assistant":
+            replies.append(_reply(turn))
             continue
-        speaker = _speaker(replies[-1]) if replies else None
-        resolved.append(_resolve(text, resolved, speaker, _quotes(replies)))
+        speaker = replies[-1].speaker if replies else None
+        quoted = _distinct_quotes(quote for reply in replies for quote in reply.quotes)
+        resolved.append(_resolve(turn.text, resolved, speaker, quoted))
     return [r.follow for r in resolved]
 
 
@@ -522,7 +585,7 @@ def _resolve(question: str, earlier: Sequence[_Resolved], speaker: str | None,
             context = _full(previous.core, previous.context)
             return _Resolved(core, previous.context, FollowUp(
                 _full(core, previous.context), True, subject, wants_more or more, quoted,
-                context))
+                context, core))
     if not earlier and speaker is None:
         return unchanged
     core, subject, unclear = _substitute(question, earlier, speaker)
@@ -531,7 +594,7 @@ def _resolve(question: str, earlier: Sequence[_Resolved], speaker: str | None,
         subject = subject or _subject_of(previous)
         return _Resolved(core, context, FollowUp(
             _full(core, context), True, subject, wants_more, quoted,
-            _full(previous.core, previous.context)))
+            _full(previous.core, previous.context), core))
     if core == question:
         return unchanged
     context = _full(previous.core, previous.context) if previous is not None else ""
