@@ -52,7 +52,11 @@ def test_time_words_limit_the_search_to_their_window(index: ArticleIndex) -> Non
     assert _titles(yesterday) == ["Ferry strike threat at Portmere harbour"]
     last_month = index.search_one(f"{question} last month?", k=5, as_of=THURSDAY)
     assert _titles(last_month) == ["Ferry fares at Portmere harbour"]
-    assert index.search_one(f"{question} in March?", k=5, as_of=THURSDAY) == []
+    # No article is dated in March: the undated one may be from then, so it is searched instead.
+    in_march = index.search_one(f"{question} in March?", k=5, as_of=THURSDAY)
+    assert _titles(in_march) == ["Ferry strike history at Portmere harbour"]
+    assert index.search_one(f"{question} in March?", k=5, as_of=THURSDAY,
+                            filters={"country": "France"}) == []
     # A window and the filters both apply.
     assert index.search_one(f"{question} this month?", k=5, as_of=THURSDAY,
                             filters={"until": "2025-11-20"}) == index.search_one(
@@ -113,7 +117,26 @@ def test_ask_gives_its_window_and_the_undated_articles_it_left_out(index: Articl
     assert {hit.article.title for hit in answer.hits} == {
         "Ferry strike threat at Portmere harbour"}
     plain = index.ask("What happened with the Portmere ferry strike?", as_of=THURSDAY)
-    assert plain.window is None and plain.undated_skipped == 0
+    assert plain.window is None and plain.undated_skipped == 0 and plain.window_note() is None
+
+
+def test_a_window_no_article_is_dated_in_searches_the_undated_ones(index: ArticleIndex) -> None:
+    # An archive without dates (the BBC files of the shared corpus) cannot place "in March":
+    # its undated articles are searched instead of nothing, and the answer says so.
+    answer = index.ask("What happened with the Portmere ferry strike in March?", as_of=THURSDAY)
+    assert answer.undated_searched == 1 and answer.undated_skipped == 0
+    assert answer.window_note() == ("No article is dated 1–31 March 2025: searched the 1 "
+                                    "undated article instead")
+    assert {hit.article.published for hit in answer.hits} == {None}
+    # A window that holds dated articles still leaves the undated ones out.
+    last_week = index.ask("What happened with the Portmere ferry strike last week?",
+                          as_of="2025-11-20")
+    assert last_week.undated_searched == 0 and last_week.undated_skipped == 1
+    # In batches too, each question in its own window.
+    results = index.search(["Portmere ferry strike in March?", "Portmere ferry strike last week?"],
+                           k=5, as_of="2025-11-20")
+    assert [_titles(hits) for hits in results] == [["Ferry strike history at Portmere harbour"],
+                                                   ["Ferry strike threat at Portmere harbour"]]
     with pytest.raises(ValueError, match="as_of"):
         index.ask("What happened?", as_of="last Tuesday")
     with pytest.raises(ValueError, match="as_of"):

@@ -20,9 +20,9 @@ from articleqa.filters import Filters
 from articleqa.followup import earlier_answer_articles, resolve_follow_up
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_answer_stream
-from articleqa.retrieval import check_question, search
+from articleqa.retrieval import Hit, check_question, search
 from articleqa.storage import Store
-from articleqa.timewindow import as_of_date, narrow, parse_time
+from articleqa.timewindow import TimeWindow, as_of_date, narrow, parse_time
 
 #: Passages an answer is built from.
 ANSWER_PASSAGES = 6
@@ -70,8 +70,6 @@ def ask_stream(
     today = as_of_date(as_of)
     follow = resolve_follow_up(question, history)
     window = parse_time(follow.question, today).window
-    undated = store.undated_count(narrow(filters or Filters(), window)) if window else 0
-    timed = {"window": window, "undated_skipped": undated}
     topic = coverage_question(follow.question)
     if topic is not None:
         found = search(store, encoder, [topic], 1, filters=filters, as_of=today)[0]
@@ -81,6 +79,7 @@ def ask_stream(
             answer = coverage_answer(question, [first, *(hit for _, hit in takes)],
                                      resolved_question=follow.question)
             notice = _without_model(True, llm_problem) if llm is None else None
+            timed = _window_fields(store, filters, window, [first])
             yield from reveal(replace(answer, notice=notice, **timed))
             return
     hits = search(store, encoder, [follow.question], k, filters=filters, as_of=today)[0]
@@ -93,6 +92,7 @@ def ask_stream(
                        as_of=today)[0]
         seen = {hit.chunk_id for hit in local}
         hits = [*local, *(hit for hit in hits if hit.chunk_id not in seen)][:k]
+    timed = _window_fields(store, filters, window, hits)
     notice = None
     if llm is not None and hits:
         try:
@@ -105,8 +105,10 @@ def ask_stream(
     sentences = candidate_sentences(hits)
     # "How much will it cost? (When does the PSP go on sale?)": the earlier question in
     # brackets steers the search; the sentences are scored against the question itself.
-    # The time words are left out too: they chose the window, not the sentences.
-    scored_as = parse_time(follow.core, today).text
+    # The time words are left out too: they chose the window, not the sentences (unless no
+    # article is dated in it: then the words must be found in the undated ones).
+    scored_as = follow.core if timed.get("undated_searched") else parse_time(
+        follow.core, today).text
     similarities: Sequence[float] = []
     if sentences:
         # The question is embedded again, with the sentences: a vector from another batch
@@ -123,6 +125,18 @@ def ask_stream(
         notice = _without_model(answer.answered, llm_problem)
     yield from reveal(replace(answer, resolved_question=follow.question, notice=notice,
                               **timed))
+
+
+def _window_fields(store: Store, filters: Filters | None, window: TimeWindow | None,
+                   hits: Sequence[Hit]) -> dict[str, object]:
+    """The answer's date window, with the undated articles it left out, or searched instead
+    when no article is dated in it (retrieval then finds undated articles only)."""
+    if window is None:
+        return {}
+    undated = store.undated_count(narrow(filters or Filters(), window))
+    if hits and all(hit.article.published is None for hit in hits):
+        return {"window": window, "undated_searched": undated}
+    return {"window": window, "undated_skipped": undated}
 
 
 def _without_model(answered: bool, problem: str | None) -> str:

@@ -213,7 +213,7 @@ def _ask(args: argparse.Namespace) -> int:
         print(f"[{citation.number}] {article.title}" + (f" ({where})" if where else "")
               + f", article {article.id}, characters {citation.start}-{citation.end}")
     if answer.window is not None:
-        print(f"\n{answer.window.describe(answer.undated_skipped)}.")
+        print(f"\n{answer.window_note()}.")
     if answer.notice:
         print(f"\nNote: {answer.notice}", file=sys.stderr)
     return 0

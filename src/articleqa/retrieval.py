@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -168,12 +168,26 @@ def search(
         found: list[list[Hit]] = [[] for _ in queries]
         for (within, windowed), rows in groups.items():
             recent = None if windowed else today  # no time words: prefer recent articles
-            hits = _search_batch(store, encoder, [queries[r].text for r in rows], k, mode,
-                                 per_article, within, recent)
+            texts = [queries[r].text for r in rows]
+            hits = _search_batch(store, encoder, texts, k, mode, per_article, within, recent)
+            if windowed and not any(hits) and window_is_empty(store, encoder, within):
+                # No article is dated in the window: it cannot tell the undated ones apart,
+                # so they are searched instead (the answer says so), with the time words as
+                # words of the question ("in December 2004" in the text).
+                undated = replace(filters, undated=True)
+                hits = _search_batch(store, encoder, [batch[r][1] for r in rows], k, mode,
+                                     per_article, undated)
             for row, row_hits in zip(rows, hits):
                 found[row] = row_hits
         results.extend(found)
     return results
+
+
+def window_is_empty(store: Store, encoder: Encoder, within: Filters) -> bool:
+    """Whether no passage matches ``within`` (filters narrowed to a question's window)."""
+    probe = np.zeros((1, encoder.dimension), dtype=np.float32)
+    probe[0, 0] = 1.0  # any unit vector: only whether something is found matters
+    return not (store.dense_search(probe, 1, within)[1] >= 0).any()
 
 
 def _search_batch(store: Store, encoder: Encoder, texts: list[str], k: int, mode: str,

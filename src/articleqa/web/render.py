@@ -52,7 +52,7 @@ def render_reply(answer: Answer, turn: int = 0) -> str:
 def window_note(answer: Answer) -> str | None:
     """"Searched articles from 17–23 November 2025 (2 undated articles left out)", for an
     answer whose question set a date window; None otherwise."""
-    return answer.window.describe(answer.undated_skipped) if answer.window else None
+    return answer.window_note()
 
 
 def escape_markdown(text: str) -> str:
