@@ -393,12 +393,6 @@ def test_dates_leads_undated_counts_fills_and_checks(index: ArticleIndex) -> Non
     assert undated and len(undated) < len(articles)  # the plain-text files carry no date
     assert store.undated_count(Filters()) == len(undated)
     assert store.undated_count(Filters(since=dt.date(2000, 1, 1))) == len(undated)
-    only_undated = Filters(undated=True)
-    assert {r.article.id for r in store.records(store.dense_search(
-        store.vectors(list(records)), 50, only_undated)[1].ravel().tolist()).values()} == {
-        a.id for a in undated}
-    assert {r.article.id for r in store.records(store.lexical_search(
-        "harbour tram orchard", 50, only_undated)[1].tolist()).values()} == {a.id for a in undated}
     lacking = next(a for a in articles.values() if a.country is None or a.url is None)
     field = "country" if lacking.country is None else "url"
     filled = dataclasses.replace(lacking, **{field: "Filled"})

@@ -60,8 +60,8 @@ class Answer:
             week"), or None; ``window.describe()`` is "Searched articles from 17–23 November
             2025".
         undated_skipped: Undated articles that the window left out.
-        undated_searched: Undated articles searched instead of the window, as no article is
-            dated in it (an archive without dates: "in January" cannot be placed).
+        widened: No article is dated in ``window`` (an archive without dates, or none from
+            then), so articles of any date were searched instead.
         speaker: Whose own words the reply quotes under "X said:" (the person behind a role
             when the article names them: "Gordon Brown" for "the chancellor"), or None. A
             follow-up's "he" or "she" can stand for them.
@@ -79,14 +79,14 @@ class Answer:
     window: TimeWindow | None = None
     undated_skipped: int = 0
     speaker: str | None = None
-    undated_searched: int = 0
+    widened: bool = False
 
     def window_note(self) -> str | None:
         """"Searched articles from 17–23 November 2025 (2 undated articles left out)" for an
         answer whose question set a date window; None otherwise."""
         if self.window is None:
             return None
-        return self.window.describe(self.undated_skipped, self.undated_searched)
+        return self.window.describe(self.undated_skipped, widened=self.widened)
 
 
 _QUESTION_SPEAKER = re.compile(
@@ -551,6 +551,6 @@ def answer_to_json(answer: Answer) -> dict[str, object]:
         "hits": [hit_to_json(h) for h in answer.hits],
         "window": answer.window.to_json() if answer.window else None,
         "undated_skipped": answer.undated_skipped,
-        "undated_searched": answer.undated_searched,
+        "widened": answer.widened,
         "speaker": answer.speaker,
     }

@@ -20,7 +20,7 @@ from articleqa.filters import Filters
 from articleqa.followup import earlier_answer_articles, resolve_follow_up
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_answer_stream
-from articleqa.retrieval import Hit, check_question, search
+from articleqa.retrieval import check_question, search, window_is_empty
 from articleqa.storage import Store
 from articleqa.timewindow import TimeWindow, as_of_date, narrow, parse_time
 
@@ -70,6 +70,7 @@ def ask_stream(
     today = as_of_date(as_of)
     follow = resolve_follow_up(question, history)
     window = parse_time(follow.question, today).window
+    timed = _window_fields(store, encoder, filters, window)
     topic = coverage_question(follow.question)
     if topic is not None:
         found = search(store, encoder, [topic], 1, filters=filters, as_of=today)[0]
@@ -79,7 +80,6 @@ def ask_stream(
             answer = coverage_answer(question, [first, *(hit for _, hit in takes)],
                                      resolved_question=follow.question)
             notice = _without_model(True, llm_problem) if llm is None else None
-            timed = _window_fields(store, filters, window, [first])
             yield from reveal(replace(answer, notice=notice, **timed))
             return
     hits = search(store, encoder, [follow.question], k, filters=filters, as_of=today)[0]
@@ -92,7 +92,6 @@ def ask_stream(
                        as_of=today)[0]
         seen = {hit.chunk_id for hit in local}
         hits = [*local, *(hit for hit in hits if hit.chunk_id not in seen)][:k]
-    timed = _window_fields(store, filters, window, hits)
     notice = None
     if llm is not None and hits:
         try:
@@ -106,8 +105,8 @@ def ask_stream(
     # "How much will it cost? (When does the PSP go on sale?)": the earlier question in
     # brackets steers the search; the sentences are scored against the question itself.
     # The time words are left out too: they chose the window, not the sentences (unless no
-    # article is dated in it: then the words must be found in the undated ones).
-    scored_as = follow.core if timed.get("undated_searched") else parse_time(
+    # article is dated in it: then they are words to find, as in the search).
+    scored_as = follow.core if timed.get("widened") else parse_time(
         follow.core, today).text
     similarities: Sequence[float] = []
     if sentences:
@@ -127,16 +126,16 @@ def ask_stream(
                               **timed))
 
 
-def _window_fields(store: Store, filters: Filters | None, window: TimeWindow | None,
-                   hits: Sequence[Hit]) -> dict[str, object]:
-    """The answer's date window, with the undated articles it left out, or searched instead
-    when no article is dated in it (retrieval then finds undated articles only)."""
+def _window_fields(store: Store, encoder: Encoder, filters: Filters | None,
+                   window: TimeWindow | None) -> dict[str, object]:
+    """The answer's date window, with the undated articles it left out; or, when no article
+    is dated in it, that articles of any date were searched (as retrieval then does)."""
     if window is None:
         return {}
-    undated = store.undated_count(narrow(filters or Filters(), window))
-    if hits and all(hit.article.published is None for hit in hits):
-        return {"window": window, "undated_searched": undated}
-    return {"window": window, "undated_skipped": undated}
+    within = narrow(filters or Filters(), window)
+    if window_is_empty(store, encoder, within):
+        return {"window": window, "widened": True}
+    return {"window": window, "undated_skipped": store.undated_count(within)}
 
 
 def _without_model(answered: bool, problem: str | None) -> str:

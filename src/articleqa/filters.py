@@ -19,15 +19,13 @@ FILTER_KEYS = ("source", "country", "since", "until", "article_id")
 
 @dataclass(frozen=True)
 class Filters:
-    """Restricts a search to articles that match every field given (None: no restriction).
-    ``undated`` keeps only the articles that have no date (what a date window cannot place)."""
+    """Restricts a search to articles that match every field given (None: no restriction)."""
 
     source: str | None = None
     country: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
     article_ids: tuple[str, ...] | None = None
-    undated: bool = False
 
     def is_empty(self) -> bool:
         return self == Filters()

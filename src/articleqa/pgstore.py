@@ -703,8 +703,6 @@ def _filter_sql(filters: Filters | None) -> tuple[str, tuple[object, ...]]:
     if filters.article_ids is not None:
         clauses.append("p.article_id = ANY(%s)")
         params.append(list(filters.article_ids))
-    if filters.undated:
-        clauses.append("a.published IS NULL")
     return " AND ".join(clauses), tuple(params)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -171,12 +171,11 @@ def search(
             texts = [queries[r].text for r in rows]
             hits = _search_batch(store, encoder, texts, k, mode, per_article, within, recent)
             if windowed and not any(hits) and window_is_empty(store, encoder, within):
-                # No article is dated in the window: it cannot tell the undated ones apart,
-                # so they are searched instead (the answer says so), with the time words as
-                # words of the question ("in December 2004" in the text).
-                undated = replace(filters, undated=True)
+                # No article is dated in the window (an archive without dates, or none from
+                # then): rather than nothing, articles of any date are searched, with the time
+                # words as words of the question ("in December 2004"); the answer says so.
                 hits = _search_batch(store, encoder, [batch[r][1] for r in rows], k, mode,
-                                     per_article, undated)
+                                     per_article, filters, today)
             for row, row_hits in zip(rows, hits):
                 found[row] = row_hits
         results.extend(found)

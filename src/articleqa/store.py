@@ -1285,8 +1285,6 @@ def _filter_sql(filters: Filters) -> tuple[str, tuple[object, ...]]:
     if filters.article_ids is not None:
         clauses.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
         params.extend(filters.article_ids)
-    if filters.undated:
-        clauses.append("a.published IS NULL")
     return " AND ".join(clauses) or "1", tuple(params)
 
 

@@ -57,14 +57,12 @@ class TimeWindow:
         "28 October – 27 November 2025"."""
         return date_range_label(self.since, self.until)
 
-    def describe(self, undated_skipped: int = 0, undated_searched: int = 0) -> str:
+    def describe(self, undated_skipped: int = 0, *, widened: bool = False) -> str:
         """"Searched articles from 17–23 November 2025", and "(2 undated articles left out)"
-        when ``undated_skipped`` is 2; "No article is dated 1–31 January 2026: searched the
-        2,126 undated articles instead" when ``undated_searched`` is 2,126."""
-        if undated_searched:
-            plural = "s" if undated_searched != 1 else ""
-            return (f"No article is dated {self.label}: searched the {undated_searched:,} "
-                    f"undated article{plural} instead")
+        when ``undated_skipped`` is 2; "No article is dated 1–31 January 2026: searched
+        articles of any date instead" when ``widened``."""
+        if widened:
+            return f"No article is dated {self.label}: searched articles of any date instead"
         note = f"Searched articles from {self.label}"
         if undated_skipped:
             plural = "s" if undated_skipped != 1 else ""
