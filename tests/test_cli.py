@@ -423,8 +423,12 @@ def test_ask_and_search_count_time_words_from_as_of(index_dir, capsys, monkeypat
         f"Searched articles from 24–27 November 2025 ({len(BBC_TECH)} undated articles left out).")
     (found,) = search_json(capsys, index_dir, question, "--as-of", "2025-11-27")
     assert {hit["article"]["published"] for hit in found["hits"]} == {"2025-11-24"}
+    # A month later no article is dated in that week: articles of any date are searched.
     (later,) = search_json(capsys, index_dir, question, "--as-of", "2025-12-27")
-    assert later["hits"] == []
+    assert {hit["article"]["published"] for hit in later["hits"]} > {"2025-11-24"}
+    code, out, _ = run_cli(capsys, "ask", "--index", index_dir, question, "--as-of", "2025-12-27")
+    assert code == 0 and out.rstrip().endswith(
+        "No article is dated 22–27 December 2025: searched articles of any date instead.")
     code, out, err = run_cli(capsys, "ask", "--index", index_dir, question, "--as-of", "soon")
     assert_one_line_error(code, out, err, "as_of")
 
