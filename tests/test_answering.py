@@ -228,3 +228,24 @@ def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkey
         assert index.llm is None
         answer = index.ask("Anything at all?")
     assert answer.notice.startswith("ARTICLEQA_LLM_URL='ftp://example.org' is not an http")
+
+
+@pytest.mark.parametrize(("body", "holder"), [
+    ("Chancellor Gordon Brown said growth was strong.", "Gordon Brown"),
+    ("Gordon Brown, the chancellor, said growth was strong.", "Gordon Brown"),
+    # The lede names him, the next sentence calls him by the role (BBC style).
+    ("Gordon Brown has set out his plans. The chancellor said growth was strong.",
+     "Gordon Brown"),
+    # Another role, a place and a possessive are not the holder.
+    ("Shadow chancellor Oliver Letwin attacked the plans. The chancellor said growth was "
+     "strong.", None),
+    ("The shadow chancellor Oliver Letwin attacked Chancellor Gordon Brown.", "Gordon Brown"),
+    ("At Gateshead's Sage Centre, the chancellor said growth was strong.", None),
+    ("Ireland coach Eddie O'Sullivan praised Italy.", "Eddie O'Sullivan"),
+])
+def test_role_holder_names_the_person_behind_a_role(body: str, holder: str | None) -> None:
+    from articleqa import Article
+    from articleqa.answering import role_holder
+
+    role = "the coach" if "coach" in body else "the chancellor"
+    assert role_holder(Article("a", "Headline", body), role) == holder

@@ -109,6 +109,9 @@ def test_who_hosted_the_assembly_is_answered_with_morocco(whole_index: ArticleIn
 def test_the_chancellors_lead_stands_only_over_his_own_words(whole_index: ArticleIndex) -> None:
     answer = whole_index.ask("What did the Chancellor say about the economy?")
     assert answer.answered and "economy" in answer.citations[0].quote.lower()
+    # The person behind the role is named, and it is not the shadow chancellor.
+    assert "the Chancellor (Gordon Brown) said:" in answer.text, answer.text
+    assert "(Oliver Letwin)" not in answer.text and answer.speaker == "Gordon Brown"
     for paragraph in answer.text.split("\n\n"):
         if paragraph.endswith("the Chancellor said:") or "the Chancellor (" in paragraph:
             quotes = answer.text.split(paragraph, 1)[1].split("\n\n")[1]

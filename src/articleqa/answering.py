@@ -201,14 +201,39 @@ def _role_speaks(role: str, text: str) -> bool:
                      rf"|\b(?:{verbs})\s+(?:the\s+)?{name}\b", text, re.IGNORECASE) is not None
 
 
+_NAME_WORD = r"[A-Z][a-z-]*(?:['’][A-Z][a-z-]+)?"  # "Brown", "O'Sullivan", not "Gateshead's"
+_PERSON = rf"({_NAME_WORD}(?:\s+{_NAME_WORD})+)"
+_LEDE_SUBJECT = re.compile(rf"\s*{_PERSON}\s+[a-z]")
+
+
 def role_holder(article: Article, role: str) -> str | None:
     """The person the article names in a role ("Chancellor Gordon Brown", "Gordon Brown, the
-    chancellor"), the one named most often; None if it names none."""
+    chancellor"), the one named most often; else the person the lede opens with when the next
+    sentence calls them by the role ("Gordon Brown has delivered ... . The chancellor said
+    ..."); None if it names none."""
     name = _role_pattern(role)
-    person = r"([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)+)"
-    found = re.findall(rf"(?i:\b{name}),?\s+{person}", article.body)
-    found += re.findall(rf"{person},\s+(?i:the\s+{name})\b", article.body)
-    return max(set(found), key=found.count) if found else None
+    person = _PERSON
+    found = []
+    for match in re.finditer(rf"(?i:\b{name}),?\s+{person}", article.body):
+        before = article.body[max(0, match.start() - 10):match.start()].lower()
+        if not re.search(r"(?:shadow|former|deputy|vice|ex-)\s*$", before):
+            found.append(match.group(1))  # "Chancellor Gordon Brown", not "shadow chancellor X"
+    # "Gordon Brown, the chancellor, said" opening a sentence, or after "said"; not "At
+    # Gateshead's Sage Centre, the chancellor said"
+    for match in re.finditer(rf"\b{person},\s+(?i:the\s+{name})\b", article.body):
+        before = article.body[max(0, match.start() - 12):match.start()].rstrip()
+        if not before or before[-1] in ".!?\"“”" or re.search(r"\b(?:said|says)$", before):
+            found.append(match.group(1))
+    if found:
+        return max(set(found), key=found.count)
+    sentences = sentence_spans(article.body, 0, min(len(article.body), 1500))[:2]
+    if len(sentences) < 2:
+        return None
+    lede, after = (article.body[s.start:s.end] for s in sentences)
+    subject = _LEDE_SUBJECT.match(lede)
+    if subject and re.match(rf"(?i:the\s+{name})\b", after):
+        return subject.group(1)
+    return None
 
 
 def _mentions_speech(text: str) -> bool:

@@ -42,7 +42,8 @@ SPEECH_VERBS = (
     "claimed", "believes", "believed", "pointed out", "emphasised", "emphasized", "described",
     "called", "urged", "admitted", "revealed", "announced", "suggested", "maintained",
     "acknowledged", "declared", "commented", "replied", "asked", "wrote", "think", "thinks",
-    "thought", "reckons", "feel", "feels", "felt",
+    "thought", "reckons", "feel", "feels", "felt", "pledged", "pledges", "vowed", "vows",
+    "promised", "promises",
 )
 #: Verbs with which a question asks for someone's words: "What did Hammouchi say ...",
 #: "What does the chancellor think ..." (who is asked about; see ``answering.question_speaker``).
@@ -60,8 +61,8 @@ SUBJECT_SPEECH_VERBS = frozenset("""say said says tell told think thought believ
     want suggest announce tip expect hope defend explain respond react criticise criticize
     praise""".split())
 #: Verbs after which an earlier reply names its speaker ("..., Hammouchi said:"); a subset of
-#: :data:`SPEECH_VERBS`. Follow-ups read the speaker from the reply's text until they read it
-#: from the earlier :class:`~articleqa.answering.Answer` itself.
+#: :data:`SPEECH_VERBS`. Follow-ups read it so from a reply's quotes, and from its text when the
+#: conversation does not carry the earlier :class:`~articleqa.answering.Answer`.
 REPLY_SPEECH_VERBS = ("said", "says", "told", "added", "stressed", "explained", "argued",
                       "warned", "insisted", "claimed", "noted")
 #: Verbs of business news whose subject is an organisation or a person ("did Sony make ...").
