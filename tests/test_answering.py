@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from articleqa import Answer, ArticleIndex
+from articleqa import Answer, Article, ArticleIndex
 from articleqa.answering import (
     EVIDENCE_THRESHOLD,
     Sentence,
@@ -124,6 +124,14 @@ def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> Non
     assert unmet_constraints("What did Hammouchi say about Brokeback Mountain?", article)
     assert not unmet_constraints("What did Hammouchi say at the 93rd session?", article)
     assert unmet_constraints("What did Hammouchi say at the 17th session?", article)
+    # A people's adjective is met by its country and the reverse; "the PM" by "prime minister".
+    assert not unmet_constraints("What did the Moroccan police chief say?", article)
+    assert unmet_constraints("What did the French police chief say?", article)
+    clubs = Article("c", "Clubs through", "All four clubs from England qualified, and the "
+                    "prime minister was pleased.")
+    assert not unmet_constraints("When did the four English clubs qualify?", clubs)
+    assert not unmet_constraints("Was the PM pleased?", clubs)
+    assert unmet_constraints("When did the four Scottish clubs qualify?", clubs)
 
 
 def test_an_unmet_constraint_refuses_an_otherwise_close_answer() -> None:
@@ -244,7 +252,6 @@ def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkey
     ("Ireland coach Eddie O'Sullivan praised Italy.", "Eddie O'Sullivan"),
 ])
 def test_role_holder_names_the_person_behind_a_role(body: str, holder: str | None) -> None:
-    from articleqa import Article
     from articleqa.answering import role_holder
 
     role = "the coach" if "coach" in body else "the chancellor"

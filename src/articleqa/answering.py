@@ -18,7 +18,14 @@ from articleqa.lexical import passage_for_embedding, terms
 from articleqa.readers.article import Article, normalise_text
 from articleqa.retrieval import Hit, hit_to_json
 from articleqa.timewindow import TimeWindow
-from articleqa.vocab import MONTHS, QUESTION_SPEECH_VERBS, SPEAKER_ROLES, SPEECH_VERBS, WEEKDAYS
+from articleqa.vocab import (
+    MONTHS,
+    NAME_EQUIVALENTS,
+    QUESTION_SPEECH_VERBS,
+    SPEAKER_ROLES,
+    SPEECH_VERBS,
+    WEEKDAYS,
+)
 
 
 @dataclass(frozen=True)
@@ -407,10 +414,27 @@ _NUMBER = re.compile(r"\b\d(?:[\d,.]*\d)?(?:st|nd|rd|th)?\b")  # 8, 1,200, 2.5, 
 _QUESTION_NAME = re.compile(r"(?<!^)(?<![.?!(] )(?<!\()\b[A-Z][\w'’-]+")
 
 
+#: For a name of a question, the other names that stand for it (see ``NAME_EQUIVALENTS``).
+_EQUIVALENTS: dict[str, list[tuple[str, ...]]] = {}
+for _group in NAME_EQUIVALENTS:
+    for _name in _group:
+        for _word in terms(_name):
+            _EQUIVALENTS.setdefault(_word, []).extend(
+                tuple(terms(other)) for other in _group if other != _name)
+
+
+def _mentions_name(name: str, known: set[str]) -> bool:
+    """Whether an article whose words are ``known`` holds a name of a question: itself, a word
+    one letter away (users misspell names), or a name that stands for it ("England" for
+    "English", "prime minister" for "PM")."""
+    if name in known or get_close_matches(name, known, n=1, cutoff=0.8):
+        return True
+    return any(all(word in known for word in other) for other in _EQUIVALENTS.get(name, ()))
+
+
 def unmet_constraints(question: str, article: Article) -> bool:
     """Whether the question holds a year, a number or a name that ``article`` never mentions
-    (a year also counts as met by the article's date; a name by a word one letter away,
-    as users misspell names)."""
+    (a year also counts as met by the article's date; a name by :func:`_mentions_name`)."""
     text = f"{article.title}\n{article.body}"
     years = set(_YEAR.findall(question))
     dated = str(article.published.year) if article.published else None
@@ -423,8 +447,7 @@ def unmet_constraints(question: str, article: Article) -> bool:
     if not names:
         return False
     known = set(terms(text))
-    return any(name not in known and not get_close_matches(name, known, n=1, cutoff=0.8)
-               for name in names)
+    return not all(_mentions_name(name, known) for name in names)
 
 
 def build_answer(

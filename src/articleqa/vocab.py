@@ -113,3 +113,52 @@ ORGANISATION_WORDS = frozenset("""inc corp corporation co ltd plc llc group bank
     electronics software network news times fund organisation organization league committee
     court government parliament assembly insurance capital partners foods energy oil
     petroleum""".split())
+
+#: Names that stand for one another in a question and an article: a country, its people's
+#: adjective and its short forms ("English clubs" in an article on England's clubs; "the PM").
+#: One group a line, comma-separated.
+NAME_EQUIVALENTS = tuple(tuple(name.strip() for name in line.split(","))
+                         for line in """england, english
+    britain, british, britons, uk, united kingdom
+    scotland, scottish, scots
+    wales, welsh
+    ireland, irish
+    france, french
+    germany, german, germans
+    italy, italian, italians
+    spain, spanish
+    america, american, americans, us, usa, united states
+    china, chinese
+    japan, japanese
+    russia, russian, russians
+    india, indian, indians
+    pakistan, pakistani, pakistanis
+    australia, australian, australians
+    canada, canadian, canadians
+    europe, european, europeans, eu, european union
+    africa, african, africans
+    south africa, south african, south africans
+    netherlands, dutch, holland
+    greece, greek, greeks
+    turkey, turkish, turks
+    israel, israeli, israelis
+    iran, iranian, iranians
+    iraq, iraqi, iraqis
+    brazil, brazilian, brazilians
+    mexico, mexican, mexicans
+    sweden, swedish, swedes
+    norway, norwegian, norwegians
+    denmark, danish, danes
+    poland, polish, poles
+    portugal, portuguese
+    kenya, kenyan, kenyans
+    nigeria, nigerian, nigerians
+    egypt, egyptian, egyptians
+    morocco, moroccan, moroccans
+    ukraine, ukrainian, ukrainians
+    korea, korean, koreans
+    switzerland, swiss
+    belgium, belgian, belgians
+    austria, austrian, austrians
+    argentina, argentine, argentinian, argentinians
+    pm, prime minister""".splitlines())
