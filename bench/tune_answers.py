@@ -21,12 +21,10 @@ import numpy as np
 from articleqa import ArticleIndex, evaluation
 from articleqa.answering import (
     MAX_SENTENCES,
-    MISSING_WEIGHT,
     SELECTION_MARGIN,
     SENTENCE_WEIGHTS,
     UNMET_WEIGHT,
     candidate_sentences,
-    missing_share,
     question_speaker,
     sentence_features,
     topic_terms,
@@ -40,16 +38,16 @@ NAMES = list(SENTENCE_WEIGHTS)
 
 
 def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
-    """Per question: feature matrix, gold labels, the share of missing topic words, whether
-    the question is answerable, and per candidate whether its article leaves a constraint of
-    the question unmet (see `answering.unmet_constraints`)."""
+    """Per question: feature matrix, gold labels, whether the question is answerable, and per
+    candidate whether its article leaves a constraint of the question unmet (see
+    `answering.unmet_constraints`)."""
     rows = []
     hits_of = index.search([q.question for q in questions], ANSWER_PASSAGES)
     for number, (question, hits) in enumerate(zip(questions, hits_of), start=1):
         print(f"\r{number}/{len(questions)}", end="", file=sys.stderr)
         sentences = candidate_sentences(hits)
         if not sentences:
-            rows.append((np.zeros((0, len(NAMES))), np.zeros(0), 1.0, question.answerable,
+            rows.append((np.zeros((0, len(NAMES))), np.zeros(0), question.answerable,
                          np.zeros(0)))
             continue
         vectors = index.encoder.encode([question.question, *(
@@ -66,15 +64,14 @@ def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
                           dtype=float)
         unmet = np.array([unmet_constraints(question.question, hits[s.hit].article)
                           for s in sentences], dtype=float)
-        rows.append((features, labels, missing_share(topic, hits, rarity), question.answerable,
-                     unmet))
+        rows.append((features, labels, question.answerable, unmet))
     print(file=sys.stderr)
     return rows
 
 
 def fit(rows, l2: float = 0.003, steps: int = 800, rate: float = 0.5) -> np.ndarray:
     weights = np.zeros(len(NAMES))
-    usable = [(x, y) for x, y, _, answerable, _ in rows if answerable and y.any()]
+    usable = [(x, y) for x, y, answerable, _ in rows if answerable and y.any()]
     for _ in range(steps):
         gradient = np.zeros_like(weights)
         for x, y in usable:
@@ -91,7 +88,7 @@ def picked_gold(rows, weights: np.ndarray, most: int = MAX_SENTENCES,
     """Share of answerable questions whose best sentence is gold, and whose chosen ones hold
     gold (those within ``margin`` of the best, at most ``most``, as `ask` chooses them)."""
     first = chosen = total = 0
-    for x, y, _, answerable, _ in rows:
+    for x, y, answerable, _ in rows:
         if not answerable:
             continue
         total += 1
@@ -108,7 +105,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--index", required=True)
     parser.add_argument("--evalset", default="tests/data/evalset.jsonl")
-    parser.add_argument("--missing-weight", type=float, default=MISSING_WEIGHT)
     parser.add_argument("--unmet-weight", type=float, default=UNMET_WEIGHT)
     args = parser.parse_args()
     questions = [q for q in evaluation.select_split(evaluation.load_evalset(args.evalset), "dev")
@@ -129,12 +125,12 @@ def main() -> None:
     print("fitted on all dev questions:")
     for name, weight in zip(NAMES, weights):
         print(f'    "{name}": {weight:.2f},')
-    print("refusal trade-off (evidence = best score - missing weight x missing share - unmet "
-          "weight x the best sentence's article leaves a year, number or name unmet):")
-    evidence = np.array([(x @ weights).max() - args.missing_weight * missing
+    print("refusal trade-off (evidence = best score - unmet weight x the best sentence's "
+          "article leaves a year, number or name unmet):")
+    evidence = np.array([(x @ weights).max()
                          - args.unmet_weight * unmet[np.argmax(x @ weights)] if len(x) else -9
-                         for x, _, missing, _, unmet in rows])
-    answerable = np.array([r[3] for r in rows])
+                         for x, _, _, unmet in rows])
+    answerable = np.array([r[2] for r in rows])
     for share in (0.05, 0.08, 0.10):
         threshold = np.quantile(evidence[answerable], share)
         print(f"  threshold {threshold:.2f}: answerable refused "

@@ -14,7 +14,6 @@ from articleqa.answering import (
     answer_to_json,
     build_answer,
     candidate_sentences,
-    missing_share,
     question_speaker,
     spoken_by,
     unmet_constraints,
@@ -105,14 +104,6 @@ def test_quotes_given_before_are_not_repeated() -> None:
                         exclude=[c.quote for c in first.citations], wants_more=True)
     assert more.answered
     assert not {c.quote for c in more.citations} & {c.quote for c in first.citations}
-
-
-def test_missing_share_weighs_words_no_passage_holds() -> None:
-    hits = _overview_hits()
-    assert missing_share({"interpol", "cybercrime"}, hits) == 0.0
-    assert missing_share({"interpol", "drone"}, hits) == 0.5
-    rare = {"interpol": 1.0, "drone": 3.0}
-    assert missing_share({"interpol", "drone"}, hits, rare.__getitem__) == 0.75
 
 
 def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> None:
