@@ -123,6 +123,10 @@ def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> Non
     assert not unmet_constraints("When did the four English clubs qualify?", clubs)
     assert not unmet_constraints("Was the PM pleased?", clubs)
     assert unmet_constraints("When did the four Scottish clubs qualify?", clubs)
+    # A year that bounds the question dates nothing the article must say.
+    slam = Article("s", "Grand Slam", "Ireland last won the Grand Slam in 1948.")
+    assert not unmet_constraints("When did Ireland last win a Grand Slam before 2005?", slam)
+    assert unmet_constraints("Did Ireland win the Grand Slam in 2005?", slam)
 
 
 def test_an_unmet_constraint_refuses_an_otherwise_close_answer() -> None:

@@ -392,6 +392,8 @@ def sentence_score(features: Mapping[str, float]) -> float:
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_YEAR_BOUND = re.compile(r"\b(?:before|after|until|till|by|prior to|since)\s+((?:1[89]|20)\d\d)\b",
+                         re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d(?:[\d,.]*\d)?(?:st|nd|rd|th)?\b")  # 8, 1,200, 2.5, 93rd
 #: A capitalised word that does not start the question (nor a sentence in it).
 _QUESTION_NAME = re.compile(r"(?<!^)(?<![.?!(] )(?<!\()\b[A-Z][\w'’-]+")
@@ -420,8 +422,9 @@ def unmet_constraints(question: str, article: Article) -> bool:
     (a year also counts as met by the article's date; a name by :func:`_mentions_name`)."""
     text = f"{article.title}\n{article.body}"
     years = set(_YEAR.findall(question))
+    bounds = set(_YEAR_BOUND.findall(question))  # "before 2005" dates nothing the article must
     dated = str(article.published.year) if article.published else None
-    if any(year not in text and year != dated for year in years):
+    if any(year not in text and year != dated for year in years - bounds):
         return True
     if any(number not in text for number in set(_NUMBER.findall(question)) - years):
         return True
