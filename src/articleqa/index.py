@@ -478,8 +478,10 @@ class ArticleIndex:
             as_of: The day the questions are asked (a date or ``YYYY-MM-DD``; today when
                 None). Time words in a question ("this week", "yesterday", "in March",
                 "since 2024", "the latest") are counted from it and limit the search to
-                articles published then (undated articles are left out); a question without
-                them ranks recent articles a little higher, and leaves none out.
+                articles published then (undated articles are left out; when no article is
+                dated then, articles of any date are searched, the time words as words); a
+                question without them ranks recent articles a little higher, and leaves none
+                out.
 
         Returns:
             One list of hits per question, in the order of the questions.
@@ -519,8 +521,9 @@ class ArticleIndex:
             filters: As for :meth:`search`.
             max_sentences: At most this many quoted sentences.
             as_of: The day the question is asked, as for :meth:`search`; the window its time
-                words set is ``answer.window`` (and ``answer.undated_skipped`` counts the
-                undated articles it left out).
+                words set is ``answer.window`` (``answer.undated_skipped`` counts the undated
+                articles it left out; ``answer.widened`` is True when no article is dated in
+                it and articles of any date were searched; ``answer.window_note()`` says so).
 
         Returns:
             The answer; ``answer.answered`` is False when the articles do not answer.

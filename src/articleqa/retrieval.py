@@ -9,8 +9,10 @@ hit is scored by its cosine similarity to the question whatever the mode. Fusion
 are pure functions, tested by hand.
 
 Time (:mod:`articleqa.timewindow`): the time words of a question ("this week") set a date
-window that narrows its filters, and are left out of the text that is scored; a question
-without them ranks recent articles a little higher (dense and hybrid modes), never filters.
+window that narrows its filters, and are left out of the text that is scored (a window that
+no article is dated in is dropped, and the question searched whole, time words included); a
+question without them ranks recent articles a little higher (dense and hybrid modes), never
+filters.
 """
 
 from __future__ import annotations
