@@ -106,6 +106,19 @@ def test_quotes_given_before_are_not_repeated() -> None:
     assert not {c.quote for c in more.citations} & {c.quote for c in first.citations}
 
 
+def test_the_same_sentence_in_two_copies_of_a_story_is_quoted_once() -> None:
+    bodies = ["The ferry crews of Portmere voted to strike on Monday. Talks go on.",
+              "The ferry crews of Portmere voted on Monday to strike. Talks go on, too.",
+              "The union of the Portmere ferry crews is led by Ana Ruiz."]
+    hits = [Hit(f"c{n}", body, 0.8, 0, len(body), Article(f"a{n}", "Portmere strike", body))
+            for n, body in enumerate(bodies)]
+    sentences = candidate_sentences(hits)
+    answer = build_answer("When did the Portmere ferry crews vote to strike?", hits, sentences,
+                          [0.9 if "voted" in s.text else 0.5 for s in sentences])
+    quotes = [c.quote for c in answer.citations]
+    assert answer.answered and sum("voted" in q for q in quotes) == 1, quotes
+
+
 def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> None:
     article = _overview_hits()[0].article  # Hespress, 24 November 2025, on Interpol's assembly
     assert not unmet_constraints("What did Hammouchi say about cybercrime?", article)

@@ -489,9 +489,13 @@ def build_answer(
     more_of_speaker = wants_more and speaker is not None and any(row[1] for row in scored)
     if not scored or (best < threshold and not more_of_speaker):
         return _refusal(question, asked, hits, best)
-    chosen = [row for row in scored if row[0] >= scored[0][0] - SELECTION_MARGIN]
-    chosen = chosen[:max_sentences]
-    return _compose(question, asked, hits, [s for _, _, s in chosen], speaker, best)
+    chosen: list[Sentence] = []
+    for score, _, sentence in scored:
+        if score < scored[0][0] - SELECTION_MARGIN or len(chosen) == max_sentences:
+            break
+        if not _already_quoted(sentence.text, [c.text for c in chosen]):  # another copy's
+            chosen.append(sentence)
+    return _compose(question, asked, hits, chosen, speaker, best)
 
 
 def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Sentence],
@@ -552,10 +556,14 @@ def _one_line(text: str) -> str:
 
 
 def _already_quoted(text: str, quotes: Sequence[str]) -> bool:
-    plain = normalise_text(text)
+    """Whether ``text`` says what one of ``quotes`` says: one holds the other, or they share
+    most of their words (the same sentence in two copies of a story, lightly edited)."""
+    plain, words = normalise_text(text), set(terms(text))
     for quote in quotes:
-        other = normalise_text(quote)
+        other, other_words = normalise_text(quote), set(terms(quote))
         if other and (other in plain or plain in other):
+            return True
+        if words and other_words and len(words & other_words) >= 0.7 * len(words | other_words):
             return True
     return False
 
