@@ -142,8 +142,15 @@ def browser():
 def _ask(page, question: str, turn: int) -> None:
     """Asks in the chat and waits until reply number ``turn`` (from 0) is complete: the sources
     panel is redrawn for it then."""
-    page.fill("#aq-question textarea", question)
-    page.click("#aq-ask")
+    asked = page.locator("#aq-chat .message-row.user-row")
+    for _ in range(3):  # a click while the page still finishes the last turn can be dropped
+        page.fill("#aq-question textarea", question)
+        page.click("#aq-ask")
+        deadline = time.monotonic() + 10
+        while asked.count() <= turn and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        if asked.count() > turn:
+            break
     page.wait_for_selector(f"#aq-sources .aq-sources[data-turn='{turn}']", timeout=WAIT * 1000)
 
 
