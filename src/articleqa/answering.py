@@ -219,15 +219,14 @@ def role_holder(article: Article, role: str) -> str | None:
     sentence calls them by the role ("Gordon Brown has delivered ... . The chancellor said
     ..."); None if it names none."""
     name = _role_pattern(role)
-    person = _PERSON
     found = []
-    for match in re.finditer(rf"(?i:\b{name}),?\s+{person}", article.body):
+    for match in re.finditer(rf"(?i:\b{name}),?\s+{_PERSON}", article.body):
         before = article.body[max(0, match.start() - 10):match.start()].lower()
         if not re.search(r"(?:shadow|former|deputy|vice|ex-)\s*$", before):
             found.append(match.group(1))  # "Chancellor Gordon Brown", not "shadow chancellor X"
     # "Gordon Brown, the chancellor, said" opening a sentence, or after "said"; not "At
     # Gateshead's Sage Centre, the chancellor said"
-    for match in re.finditer(rf"\b{person},\s+(?i:the\s+{name})\b", article.body):
+    for match in re.finditer(rf"\b{_PERSON},\s+(?i:the\s+{name})\b", article.body):
         before = article.body[max(0, match.start() - 12):match.start()].rstrip()
         if not before or before[-1] in ".!?\"“”" or re.search(r"\b(?:said|says)$", before):
             found.append(match.group(1))

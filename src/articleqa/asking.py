@@ -20,7 +20,7 @@ from articleqa.filters import Filters
 from articleqa.followup import earlier_answer_articles, resolve_follow_up
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_answer_stream
-from articleqa.retrieval import check_question, search, window_is_empty
+from articleqa.retrieval import Hit, check_question, search
 from articleqa.storage import Store
 from articleqa.timewindow import TimeWindow, as_of_date, narrow, parse_time
 
@@ -70,7 +70,6 @@ def ask_stream(
     today = as_of_date(as_of)
     follow = resolve_follow_up(question, history)
     window = parse_time(follow.question, today).window
-    timed = _window_fields(store, encoder, filters, window)
     topic = coverage_question(follow.question)
     if topic is not None:
         found = search(store, encoder, [topic], 1, filters=filters, as_of=today)[0]
@@ -80,6 +79,7 @@ def ask_stream(
             answer = coverage_answer(question, [first, *(hit for _, hit in takes)],
                                      resolved_question=follow.question)
             notice = _without_model(True, llm_problem) if llm is None else None
+            timed = _window_fields(store, filters, window, found)
             yield from reveal(replace(answer, notice=notice, **timed))
             return
     hits = search(store, encoder, [follow.question], k, filters=filters, as_of=today)[0]
@@ -92,6 +92,7 @@ def ask_stream(
                        as_of=today)[0]
         seen = {hit.chunk_id for hit in local}
         hits = [*local, *(hit for hit in hits if hit.chunk_id not in seen)][:k]
+    timed = _window_fields(store, filters, window, hits)
     notice = None
     if llm is not None and hits:
         try:
@@ -126,16 +127,17 @@ def ask_stream(
                               **timed))
 
 
-def _window_fields(store: Store, encoder: Encoder, filters: Filters | None,
-                   window: TimeWindow | None) -> dict[str, object]:
-    """The answer's date window, with the undated articles it left out; or, when no article
-    is dated in it, that articles of any date were searched (as retrieval then does)."""
+def _window_fields(store: Store, filters: Filters | None, window: TimeWindow | None,
+                   hits: Sequence[Hit]) -> dict[str, object]:
+    """The answer's date window, with the undated articles it left out; or, when retrieval
+    found no article dated in it and searched articles of any date, that it was widened (a
+    hit from outside the window shows it)."""
     if window is None:
         return {}
-    within = narrow(filters or Filters(), window)
-    if window_is_empty(store, encoder, within):
+    if any(not window.holds(hit.article.published) for hit in hits):
         return {"window": window, "widened": True}
-    return {"window": window, "undated_skipped": store.undated_count(within)}
+    return {"window": window, "undated_skipped": store.undated_count(narrow(filters or Filters(),
+                                                                             window))}
 
 
 def _without_model(answered: bool, problem: str | None) -> str:

@@ -172,7 +172,7 @@ def search(
             recent = None if windowed else today  # no time words: prefer recent articles
             texts = [queries[r].text for r in rows]
             hits = _search_batch(store, encoder, texts, k, mode, per_article, within, recent)
-            if windowed and not any(hits) and window_is_empty(store, encoder, within):
+            if windowed and not any(hits) and _window_is_empty(store, encoder, within):
                 # No article is dated in the window (an archive without dates, or none from
                 # then): rather than nothing, articles of any date are searched, with the time
                 # words as words of the question ("in December 2004"); the answer says so.
@@ -184,7 +184,7 @@ def search(
     return results
 
 
-def window_is_empty(store: Store, encoder: Encoder, within: Filters) -> bool:
+def _window_is_empty(store: Store, encoder: Encoder, within: Filters) -> bool:
     """Whether no passage matches ``within`` (filters narrowed to a question's window)."""
     probe = np.zeros((1, encoder.dimension), dtype=np.float32)
     probe[0, 0] = 1.0  # any unit vector: only whether something is found matters

@@ -69,6 +69,10 @@ class TimeWindow:
             note += f" ({undated_skipped} undated article{plural} left out)"
         return note
 
+    def holds(self, day: dt.date | None) -> bool:
+        """Whether ``day`` (a publication date; None for an undated article) is in the window."""
+        return day is not None and self.since <= day <= self.until
+
     def to_json(self) -> dict[str, str]:
         return {"since": self.since.isoformat(), "until": self.until.isoformat(),
                 "phrase": self.phrase, "label": self.label}
