@@ -149,8 +149,7 @@ def conversation_quotes(history: Sequence[Mapping[str, object]] | None) -> tuple
     Raises:
         TypeError: If ``history`` is not a list of chat messages.
     """
-    replies = [_reply(turn) for turn in _turns(history) if turn.role == "assistant"]
-    return _distinct_quotes(quote for reply in replies for quote in reply.quotes)
+    return _all_quotes([_reply(turn) for turn in _turns(history) if turn.role == "assistant"])
 
 
 def message_text(content: object) -> str:
@@ -290,6 +289,11 @@ _REFUSAL = re.compile(r"^\W*The indexed articles do not answer", re.IGNORECASE)
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"\n]+)\"")
 _BLOCKQUOTE = re.compile(r"^[ \t]*>[ \t]?(.*)$", re.MULTILINE)
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[\.\.\.\])\s*")
+
+
+def _all_quotes(replies: Sequence[_Reply]) -> tuple[str, ...]:
+    """The distinct quotes of a conversation's replies, in order."""
+    return _distinct_quotes(quote for reply in replies for quote in reply.quotes)
 
 
 def _text_quotes(reply: str) -> tuple[str, ...]:
@@ -532,8 +536,7 @@ def _resolve_turns(turns: Sequence[_Turn]) -> list[FollowUp]:
             replies.append(_reply(turn))
             continue
         speaker = replies[-1].speaker if replies else None
-        quoted = _distinct_quotes(quote for reply in replies for quote in reply.quotes)
-        resolved.append(_resolve(turn.text, resolved, speaker, quoted))
+        resolved.append(_resolve(turn.text, resolved, speaker, _all_quotes(replies)))
     return [r.follow for r in resolved]
 
 
