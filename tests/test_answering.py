@@ -258,9 +258,32 @@ def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkey
     ("The shadow chancellor Oliver Letwin attacked Chancellor Gordon Brown.", "Gordon Brown"),
     ("At Gateshead's Sage Centre, the chancellor said growth was strong.", None),
     ("Ireland coach Eddie O'Sullivan praised Italy.", "Eddie O'Sullivan"),
+    ("Oliver Letwin, the shadow chancellor, said the sums did not add up.", None),
+    # A role with words around its title: the title is what the article repeats.
+    ('"We will not pay for it," said Anna Berg, secretary general of the Union of Ferry '
+     'Operators.', "Anna Berg"),
 ])
 def test_role_holder_names_the_person_behind_a_role(body: str, holder: str | None) -> None:
     from articleqa.answering import role_holder
 
-    role = "the coach" if "coach" in body else "the chancellor"
+    role = ("the coach" if "coach" in body else "the secretary general of the ferry union"
+            if "secretary" in body else "the chancellor")
     assert role_holder(Article("a", "Headline", body), role) == holder
+
+
+@pytest.mark.parametrize(("text", "role", "speaks"), [
+    ('"We will not pay for it," said Anna Berg, secretary general of the Union of Ferry '
+     'Operators.', "the secretary general of the ferry operators' union", True),
+    ('"The port must stay here," Karl Vogt, its minister for transport, added.',
+     "the Bremen transport minister", True),
+    ("Shadow chancellor Oliver Letwin said the sums did not add up.", "the chancellor", False),
+    ('"The sums do not add up," said Oliver Letwin, the shadow chancellor.', "the chancellor",
+     False),
+    ("Mr Letwin attacked the chancellor over the sums.", "the chancellor", False),
+    ("Gordon Brown, the chancellor, said growth was strong.", "the chancellor", True),
+])
+def test_a_role_speaks_only_as_the_speaker_of_the_sentence(text: str, role: str,
+                                                           speaks: bool) -> None:
+    article = Article("a", "Headline", text)
+    sentence = Sentence(0, 0, len(text), text)
+    assert spoken_by(article, sentence, role) is speaks

@@ -21,6 +21,7 @@ from articleqa.timewindow import TimeWindow
 from articleqa.vocab import (
     MONTHS,
     NAME_EQUIVALENTS,
+    PERSON_ROLES,
     QUESTION_SPEECH_VERBS,
     SPEAKER_ROLES,
     SPEECH_VERBS,
@@ -194,23 +195,47 @@ def _is_role(speaker: str) -> bool:
     return speaker.lower().startswith("the ") or speaker.split()[-1].lower() in SPEAKER_ROLES
 
 
+_NAME_WORD = r"[A-Z][a-z-]*(?:['’][A-Z][a-z-]+)?"  # "Brown", "O'Sullivan", not "Gateshead's"
+_PERSON = rf"({_NAME_WORD}(?:\s+{_NAME_WORD})+)"
+_LEDE_SUBJECT = re.compile(rf"\s*{_PERSON}\s+[a-z]")
+_SPEECH = "|".join(SPEECH_VERBS)
+#: Words that make a role another one: "shadow chancellor", "former minister".
+_OTHER_HOLDER = re.compile(r"\b(?:shadow|former|deputy|vice|ex|acting|assistant|junior)\b",
+                           re.IGNORECASE)
+#: Up to four words between a name and its role: "Alois Rhiel, its minister", "Ulrich
+#: Schulte-Strathaus, secretary general of ...", "Gordon Brown, the UK chancellor".
+_APPOSITION = r",\s+(?:(?:the|its|his|her|their|a)\s+)?(?P<between>(?:[\w'’-]+\s+){0,4}?)"
+
+
 def _role_pattern(role: str) -> str:
-    """The role as a regular expression, without its "the": "the chancellor" -> chancellor."""
-    return re.escape(role.lower().removeprefix("the ").strip())
+    """The title in a role, as a regular expression: the known role it holds ("the Hessen
+    economy minister" -> minister, "the secretary general of the airlines' association" ->
+    secretary general), else the role without its "the"."""
+    phrase = role.lower().removeprefix("the ").strip()
+    title = phrase.split(" of ")[0]
+    known = next((r for r in PERSON_ROLES if re.search(rf"\b{re.escape(r)}\b", title)), None)
+    return re.escape(known or phrase)
 
 
 def _role_speaks(role: str, text: str) -> bool:
     """Whether ``text`` has the role say something: "the chancellor said", "said the
-    chancellor", "Chancellor Gordon Brown told ..."."""
+    chancellor", "Chancellor Gordon Brown told ...", "said Ulrich Schulte-Strathaus, secretary
+    general of ...", "Alois Rhiel, its minister for economic affairs, added"; never the shadow
+    or former holder."""
     name = _role_pattern(role)
-    verbs = "|".join(SPEECH_VERBS)
-    return re.search(rf"\b{name}(?:,?\s+[A-Z][\w'’-]+){{0,3}},?\s+(?:also\s+)?(?:{verbs})\b"
-                     rf"|\b(?:{verbs})\s+(?:the\s+)?{name}\b", text, re.IGNORECASE) is not None
-
-
-_NAME_WORD = r"[A-Z][a-z-]*(?:['’][A-Z][a-z-]+)?"  # "Brown", "O'Sullivan", not "Gateshead's"
-_PERSON = rf"({_NAME_WORD}(?:\s+{_NAME_WORD})+)"
-_LEDE_SUBJECT = re.compile(rf"\s*{_PERSON}\s+[a-z]")
+    patterns = (
+        rf"\b{name}(?:,?\s+[A-Z][\w'’-]+){{0,3}},?\s+(?:also\s+)?(?:{_SPEECH})\b",
+        rf"\b(?:{_SPEECH})\s+(?:the\s+)?{name}\b",
+        rf"\b(?:{_SPEECH})\s+{_PERSON}{_APPOSITION}{name}\b",
+        rf"{_PERSON}{_APPOSITION}{name}\b[^.;:\"“”]{{0,60}}?,?\s+(?:also\s+)?(?:{_SPEECH})\b",
+    )
+    for pattern in patterns:
+        for match in re.finditer(pattern, text, re.IGNORECASE):
+            before = text[max(0, match.start() - 10):match.start()]
+            between = match.groupdict().get("between") or ""
+            if not _OTHER_HOLDER.search(before.split(",")[-1] + " " + between):
+                return True
+    return False
 
 
 def role_holder(article: Article, role: str) -> str | None:
@@ -221,14 +246,16 @@ def role_holder(article: Article, role: str) -> str | None:
     name = _role_pattern(role)
     found = []
     for match in re.finditer(rf"(?i:\b{name}),?\s+{_PERSON}", article.body):
-        before = article.body[max(0, match.start() - 10):match.start()].lower()
-        if not re.search(r"(?:shadow|former|deputy|vice|ex-)\s*$", before):
+        before = article.body[max(0, match.start() - 10):match.start()]
+        if not _OTHER_HOLDER.search(before.split(",")[-1]):
             found.append(match.group(1))  # "Chancellor Gordon Brown", not "shadow chancellor X"
     # "Gordon Brown, the chancellor, said" opening a sentence, or after "said"; not "At
     # Gateshead's Sage Centre, the chancellor said"
-    for match in re.finditer(rf"\b{_PERSON},\s+(?i:the\s+{name})\b", article.body):
+    for match in re.finditer(rf"\b{_PERSON}{_APPOSITION}(?i:{name})\b", article.body):
         before = article.body[max(0, match.start() - 12):match.start()].rstrip()
-        if not before or before[-1] in ".!?\"“”" or re.search(r"\b(?:said|says)$", before):
+        if _OTHER_HOLDER.search(match.group("between")):
+            continue
+        if not before or before[-1] in ".!?\"“”" or re.search(rf"\b(?:{_SPEECH})$", before):
             found.append(match.group(1))
     if found:
         return max(set(found), key=found.count)

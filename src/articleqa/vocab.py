@@ -75,7 +75,8 @@ BUSINESS_VERBS = frozenset("""make made pay paid earn earned buy bought sell sol
 #: first so that "prime minister" is found before "minister".
 PERSON_ROLES = sorted((role.strip() for role in """prime minister|chief executive|
     chief executive officer|finance minister|foreign minister|home secretary|foreign secretary|
-    director general|police chief|managing director|chancellor|president|minister|premier|
+    director general|secretary general|police chief|managing director|chancellor|president|
+    minister|premier|
     secretary|executive|chief|boss|chairman|chairwoman|chairperson|head|leader|manager|coach|
     captain|skipper|spokesman|spokeswoman|spokesperson|director|governor|mayor|editor|judge|
     founder|owner|striker|forward|midfielder|defender|goalkeeper|footballer|cricketer|golfer|
