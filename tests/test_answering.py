@@ -287,3 +287,18 @@ def test_a_role_speaks_only_as_the_speaker_of_the_sentence(text: str, role: str,
     article = Article("a", "Headline", text)
     sentence = Sentence(0, 0, len(text), text)
     assert spoken_by(article, sentence, role) is speaks
+
+
+@pytest.mark.parametrize(("later", "spoken"), [
+    ('"Nobody is leaving," he said.', True),           # a pronoun gives the speech
+    ('"He only wants a new challenge."', True),        # a quotation of its own goes on
+    ('"It is too early," said the club doctor.', False),  # someone else
+])
+def test_words_that_go_on_after_the_role_holder_is_named_are_theirs(later: str,
+                                                                    spoken: bool) -> None:
+    body = ("Harbour City chairman Rolf Madsen says the captain will stay. "
+            "Madsen told reporters the talks were friendly. " + later)
+    article = Article("a", "Headline", body)
+    start = body.index(later)
+    sentence = Sentence(0, start, len(body), later)
+    assert spoken_by(article, sentence, "the Harbour City chairman") is spoken

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
+from functools import lru_cache
 
 from articleqa.chunking import quote_units, sentence_spans
 from articleqa.lexical import terms
@@ -114,6 +115,10 @@ _NAMED_SPEAKER = re.compile(
     r"|\b(?:" + "|".join(SPEECH_VERBS) + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
 )
 _PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "this", "that"}
+#: Speech given to a pronoun: '"...," he said', 'she added that'.
+_PRONOUN_SPEAKS = re.compile(r"\b(?:he|she)\s+(?:also\s+)?(?:" + "|".join(SPEECH_VERBS) + r")\b"
+                             r"|\b(?:" + "|".join(SPEECH_VERBS) + r")\s+(?:he|she)\b",
+                             re.IGNORECASE)
 #: A citation marker in a reply: ``[n]`` stands for ``answer.citations[n - 1]``.
 MARKER = re.compile(r"\[(\d+)\]")
 _QUOTE_MARKS = "“”\"«»"
@@ -166,24 +171,36 @@ def candidate_sentences(hits: Sequence[Hit], top: int | None = None) -> list[Sen
 
 def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     """Whether the sentence carries words of ``speaker``: it quotes or reports speech and names
-    them, or it opens with a pronoun or role ("He stressed", "The Director General explained")
-    and the nearest earlier sentence that names a speaker names them (or, with none, the
-    headline does)."""
+    them (or, for a role, the person the article names in it); or it goes on with someone's
+    words without naming them (it opens with a pronoun or role, "He stressed", "The Director
+    General explained"; it is a quotation of its own; "..., he said") and the nearest earlier
+    sentence that names a speaker names them (or, with none, the headline does)."""
     wanted = set(terms(speaker)) - {"the"}
     text = sentence.text
     if not wanted or not (any(mark in text for mark in _QUOTE_MARKS) or _mentions_speech(text)):
         return False
-    if wanted & set(terms(text)):
+    holder = set(terms(role_holder(article, speaker) or "")) if _is_role(speaker) else set()
+
+    def names_them(words: str) -> bool:
+        found = set(terms(words))
         # "Mr Letwin attacked the chancellor": a role only speaks as the subject of the verb.
-        return not _is_role(speaker) or _role_speaks(speaker, text)
-    if not _PRONOUN_START.search(text):
+        return bool(holder & found) or bool(wanted & found) and (
+            not _is_role(speaker) or _role_speaks(speaker, words))
+
+    if names_them(text):
+        return True
+    if wanted & set(terms(text)):
+        return False
+    goes_on = (_PRONOUN_START.search(text) or _PRONOUN_SPEAKS.search(text)
+               or text.lstrip()[:1] in _QUOTE_MARKS and not _mentions_speech(text))
+    if not goes_on:
         return False
     body = article.body
     for earlier in reversed(sentence_spans(body, 0, sentence.start)):
         words = body[earlier.start : earlier.end]
-        if wanted & set(terms(words)):
+        if names_them(words):
             return True
-        if _PRONOUN_START.search(words):
+        if _PRONOUN_START.search(words) or _PRONOUN_SPEAKS.search(words):
             continue  # "He added ...": the same speaker goes on
         match = _NAMED_SPEAKER.search(words)
         if match and (match.group("name") or match.group("after")).lower() not in _PRONOUNS:
@@ -238,6 +255,7 @@ def _role_speaks(role: str, text: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1024)
 def role_holder(article: Article, role: str) -> str | None:
     """The person the article names in a role ("Chancellor Gordon Brown", "Gordon Brown, the
     chancellor"), the one named most often; else the person the lede opens with when the next
