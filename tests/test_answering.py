@@ -246,28 +246,34 @@ def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkey
     assert answer.notice.startswith("ARTICLEQA_LLM_URL='ftp://example.org' is not an http")
 
 
-@pytest.mark.parametrize(("body", "holder"), [
-    ("Chancellor Gordon Brown said growth was strong.", "Gordon Brown"),
-    ("Gordon Brown, the chancellor, said growth was strong.", "Gordon Brown"),
+@pytest.mark.parametrize(("body", "role", "holder"), [
+    ("Chancellor Gordon Brown said growth was strong.", "the chancellor", "Gordon Brown"),
+    ("Gordon Brown, the chancellor, said growth was strong.", "the chancellor", "Gordon Brown"),
     # The lede names him, the next sentence calls him by the role (BBC style).
     ("Gordon Brown has set out his plans. The chancellor said growth was strong.",
-     "Gordon Brown"),
+     "the chancellor", "Gordon Brown"),
     # Another role, a place and a possessive are not the holder.
     ("Shadow chancellor Oliver Letwin attacked the plans. The chancellor said growth was "
-     "strong.", None),
-    ("The shadow chancellor Oliver Letwin attacked Chancellor Gordon Brown.", "Gordon Brown"),
-    ("At Gateshead's Sage Centre, the chancellor said growth was strong.", None),
-    ("Ireland coach Eddie O'Sullivan praised Italy.", "Eddie O'Sullivan"),
-    ("Oliver Letwin, the shadow chancellor, said the sums did not add up.", None),
-    # A role with words around its title: the title is what the article repeats.
+     "strong.", "the chancellor", None),
+    ("The shadow chancellor Oliver Letwin attacked Chancellor Gordon Brown.", "the chancellor",
+     "Gordon Brown"),
+    ("At Gateshead's Sage Centre, the chancellor said growth was strong.", "the chancellor",
+     None),
+    ("Ireland coach Eddie O'Sullivan praised Italy.", "the coach", "Eddie O'Sullivan"),
+    ("Oliver Letwin, the shadow chancellor, said the sums did not add up.", "the chancellor",
+     None),
+    # A role with words around its title: the title is what the article repeats, and the
+    # words that qualify it must be near ("secretary general of the Union ...").
     ('"We will not pay for it," said Anna Berg, secretary general of the Union of Ferry '
-     'Operators.', "Anna Berg"),
+     'Operators.', "the secretary general of the ferry union", "Anna Berg"),
+    ("Tory leader Michael Howard said taxes would fall.", "the Tory leader", "Michael Howard"),
+    ("Nick Griffin, the BNP leader, said he would stand.", "the Tory leader", None),
+    ("Anne Robinson, a friend of the Tory leader, said he was shy.", "the Tory leader", None),
 ])
-def test_role_holder_names_the_person_behind_a_role(body: str, holder: str | None) -> None:
+def test_role_holder_names_the_person_behind_a_role(body: str, role: str,
+                                                    holder: str | None) -> None:
     from articleqa.answering import role_holder
 
-    role = ("the coach" if "coach" in body else "the secretary general of the ferry union"
-            if "secretary" in body else "the chancellor")
     assert role_holder(Article("a", "Headline", body), role) == holder
 
 
@@ -281,6 +287,7 @@ def test_role_holder_names_the_person_behind_a_role(body: str, holder: str | Non
      False),
     ("Mr Letwin attacked the chancellor over the sums.", "the chancellor", False),
     ("Gordon Brown, the chancellor, said growth was strong.", "the chancellor", True),
+    ("Nick Griffin, the BNP leader, said he would stand.", "the Tory leader", False),
 ])
 def test_a_role_speaks_only_as_the_speaker_of_the_sentence(text: str, role: str,
                                                            speaks: bool) -> None:

@@ -219,40 +219,52 @@ _SPEECH = "|".join(SPEECH_VERBS)
 #: Words that make a role another one: "shadow chancellor", "former minister".
 _OTHER_HOLDER = re.compile(r"\b(?:shadow|former|deputy|vice|ex|acting|assistant|junior)\b",
                            re.IGNORECASE)
-#: Up to four words between a name and its role: "Alois Rhiel, its minister", "Ulrich
-#: Schulte-Strathaus, secretary general of ...", "Gordon Brown, the UK chancellor".
-_APPOSITION = r",\s+(?:(?:the|its|his|her|their|a)\s+)?(?P<between>(?:[\w'’-]+\s+){0,4}?)"
+#: Up to four words between a name and its role, none of them a preposition: "Alois Rhiel, its
+#: minister", "Ulrich Schulte-Strathaus, secretary general of ...", "Gordon Brown, the UK
+#: chancellor"; not "Anne Robinson, a friend of the Tory leader".
+_APPOSITION = (r",\s+(?:(?:the|its|his|her|their|a)\s+)?(?P<between>(?:(?!(?:of|for|to|with|by|"
+               r"at|in|on|from|and|or|who|which|that)\b)[\w'’-]+\s+){0,4}?)")
 
 
-def _role_pattern(role: str) -> str:
-    """The title in a role, as a regular expression: the known role it holds ("the Hessen
-    economy minister" -> minister, "the secretary general of the airlines' association" ->
-    secretary general), else the role without its "the"."""
+def _role_parts(role: str) -> tuple[str, frozenset[str]]:
+    """The title in a role, as a regular expression, and the words that qualify it: "the
+    Hessen economy minister" -> minister, {hessen, economy}; "the secretary general of the
+    airlines' association" -> secretary general, {airlines, association}; a role with no known
+    title stands whole."""
     phrase = role.lower().removeprefix("the ").strip()
-    title = phrase.split(" of ")[0]
-    known = next((r for r in PERSON_ROLES if re.search(rf"\b{re.escape(r)}\b", title)), None)
-    return re.escape(known or phrase)
+    head = phrase.split(" of ")[0]
+    title = next((r for r in PERSON_ROLES if re.search(rf"\b{re.escape(r)}\b", head)), phrase)
+    return re.escape(title), frozenset(terms(phrase)) - frozenset(terms(title))
+
+
+def _is_the_holder(text: str, match: re.Match[str], qualifiers: frozenset[str]) -> bool:
+    """Whether a mention of a role's title is that role: not its shadow, former or deputy
+    holder, and near one of the words that qualify it ("Tory leader Michael Howard", not
+    "Nick Griffin, the BNP leader"; "economic" is near enough to "economy")."""
+    before = text[max(0, match.start() - 10):match.start()].split(",")[-1]
+    if _OTHER_HOLDER.search(before + " " + (match.groupdict().get("between") or "")):
+        return False
+    if not qualifiers:
+        return True
+    near = terms(text[max(0, match.start() - 40):match.end() + 60])
+    return any(word == wanted or len(word) >= 5 and word[:5] == wanted[:5]
+               for word in near for wanted in qualifiers)
 
 
 def _role_speaks(role: str, text: str) -> bool:
     """Whether ``text`` has the role say something: "the chancellor said", "said the
     chancellor", "Chancellor Gordon Brown told ...", "said Ulrich Schulte-Strathaus, secretary
     general of ...", "Alois Rhiel, its minister for economic affairs, added"; never the shadow
-    or former holder."""
-    name = _role_pattern(role)
+    or former holder, nor the holder of another (qualified) role."""
+    name, qualifiers = _role_parts(role)
     patterns = (
         rf"\b{name}(?:,?\s+[A-Z][\w'’-]+){{0,3}},?\s+(?:also\s+)?(?:{_SPEECH})\b",
         rf"\b(?:{_SPEECH})\s+(?:the\s+)?{name}\b",
         rf"\b(?:{_SPEECH})\s+{_PERSON}{_APPOSITION}{name}\b",
         rf"{_PERSON}{_APPOSITION}{name}\b[^.;:\"“”]{{0,60}}?,?\s+(?:also\s+)?(?:{_SPEECH})\b",
     )
-    for pattern in patterns:
-        for match in re.finditer(pattern, text, re.IGNORECASE):
-            before = text[max(0, match.start() - 10):match.start()]
-            between = match.groupdict().get("between") or ""
-            if not _OTHER_HOLDER.search(before.split(",")[-1] + " " + between):
-                return True
-    return False
+    return any(_is_the_holder(text, match, qualifiers) for pattern in patterns
+               for match in re.finditer(pattern, text, re.IGNORECASE))
 
 
 @lru_cache(maxsize=1024)
@@ -261,26 +273,25 @@ def role_holder(article: Article, role: str) -> str | None:
     chancellor"), the one named most often; else the person the lede opens with when the next
     sentence calls them by the role ("Gordon Brown has delivered ... . The chancellor said
     ..."); None if it names none."""
-    name = _role_pattern(role)
+    name, qualifiers = _role_parts(role)
+    body = article.body
     found = []
-    for match in re.finditer(rf"(?i:\b{name}),?\s+{_PERSON}", article.body):
-        before = article.body[max(0, match.start() - 10):match.start()]
-        if not _OTHER_HOLDER.search(before.split(",")[-1]):
+    for match in re.finditer(rf"(?i:\b{name}),?\s+{_PERSON}", body):
+        if _is_the_holder(body, match, qualifiers):
             found.append(match.group(1))  # "Chancellor Gordon Brown", not "shadow chancellor X"
     # "Gordon Brown, the chancellor, said" opening a sentence, or after "said"; not "At
     # Gateshead's Sage Centre, the chancellor said"
-    for match in re.finditer(rf"\b{_PERSON}{_APPOSITION}(?i:{name})\b", article.body):
-        before = article.body[max(0, match.start() - 12):match.start()].rstrip()
-        if _OTHER_HOLDER.search(match.group("between")):
-            continue
-        if not before or before[-1] in ".!?\"“”" or re.search(rf"\b(?:{_SPEECH})$", before):
+    for match in re.finditer(rf"\b{_PERSON}{_APPOSITION}(?i:{name})\b", body):
+        before = body[max(0, match.start() - 12):match.start()].rstrip()
+        opens = not before or before[-1] in ".!?\"“”" or re.search(rf"\b(?:{_SPEECH})$", before)
+        if opens and _is_the_holder(body, match, qualifiers):
             found.append(match.group(1))
     if found:
         return max(set(found), key=found.count)
-    sentences = sentence_spans(article.body, 0, min(len(article.body), 1500))[:2]
+    sentences = sentence_spans(body, 0, min(len(body), 1500))[:2]
     if len(sentences) < 2:
         return None
-    lede, after = (article.body[s.start:s.end] for s in sentences)
+    lede, after = (body[s.start:s.end] for s in sentences)
     subject = _LEDE_SUBJECT.match(lede)
     if subject and re.match(rf"(?i:the\s+{name})\b", after):
         return subject.group(1)
