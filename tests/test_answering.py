@@ -14,7 +14,9 @@ from articleqa.answering import (
     answer_to_json,
     build_answer,
     candidate_sentences,
+    outside_quotes,
     question_speaker,
+    role_holder,
     spoken_by,
     unmet_constraints,
 )
@@ -272,8 +274,6 @@ def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkey
 ])
 def test_role_holder_names_the_person_behind_a_role(body: str, role: str,
                                                     holder: str | None) -> None:
-    from articleqa.answering import role_holder
-
     assert role_holder(Article("a", "Headline", body), role) == holder
 
 
@@ -309,3 +309,44 @@ def test_words_that_go_on_after_the_role_holder_is_named_are_theirs(later: str,
     start = body.index(later)
     sentence = Sentence(0, start, len(body), later)
     assert spoken_by(article, sentence, "the Harbour City chairman") is spoken
+
+
+@pytest.mark.parametrize(("text", "outside"), [
+    ('"We will stay," said Jol.', " said Jol."),
+    ('Mr Reid said: "I think it works. "It will last." The plan was agreed.',
+     "Mr Reid said:  The plan was agreed."),
+    ("the game should carry on.” Ferguson said", " Ferguson said"),  # closes one begun before
+    ("“Nobody asked me about it.", ""),  # goes on past the sentence
+    ("Nobody was asked, he said.", "Nobody was asked, he said."),
+])
+def test_outside_quotes_keeps_only_the_reporting_words(text: str, outside: str) -> None:
+    assert outside_quotes(text) == outside
+
+
+@pytest.mark.parametrize(("text", "speaker", "spoken"), [
+    # Named inside someone else's quotation: not their words.
+    ('Mr Reid said: "I will speak to Kevin Keegan before anything is agreed."', "Kevin Keegan",
+     False),
+    # A word that describes the speaker is not their name.
+    ("Ghana announced that its cocoa revenues had broken records.", "cocoa farmer Kofi Mensah",
+     False),
+    # A name spelt otherwise by the asker still names them.
+    ('Director Marc Rothemund said: "We owe them this film."', "director Mark Rothemond", True),
+    # A role given by the firm's initials.
+    ('"Sales are strong," said GE\'s chief executive Jeff Immelt.',
+     "General Electric's chief executive", True),
+])
+def test_a_speaker_is_named_outside_the_quotation_by_name(text: str, speaker: str,
+                                                          spoken: bool) -> None:
+    article = Article("a", "Headline", text)
+    assert spoken_by(article, Sentence(0, 0, len(text), text), speaker) is spoken
+
+
+def test_the_role_holder_is_the_one_named_in_the_role_the_question_qualifies() -> None:
+    body = ("Output rose, said economist Ann Lee of Harbour Bank. Prices held, said economist "
+            "Tom Fry of Coast Bank. \"Slack remains,\" Mia Dunn, senior economist at Inland "
+            "Securities, said.")
+    # Authors given as a list (as a caller may build an Article) must not break the lookup.
+    article = Article("a", "Headline", body, authors=["Staff"])  # type: ignore[arg-type]
+    assert role_holder(article, "Inland Securities' senior economist") == "Mia Dunn"
+    assert role_holder(article, "Coast Bank's economist") == "Tom Fry"

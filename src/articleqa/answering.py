@@ -169,30 +169,54 @@ def candidate_sentences(hits: Sequence[Hit], top: int | None = None) -> list[Sen
     return found
 
 
+def outside_quotes(text: str) -> str:
+    """``text`` without the words it quotes: '"We will stay," said Jol.' -> ', said Jol.'. A
+    quotation that goes on past the text, or closes one begun before it, is cut too; a
+    straight quote opens after a space ('said: "We'), else it closes."""
+    kept: list[str] = []
+    inside = False
+    for at, char in enumerate(text):
+        if char in "“«" or char == '"' and (at == 0 or text[at - 1] in " \n\t(:—–"):
+            inside = True
+        elif char in "”»\"":
+            if not inside:
+                kept.clear()  # it closes a quotation begun before the text
+            inside = False
+        elif not inside:
+            kept.append(char)
+    return "".join(kept)
+
+
 def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     """Whether the sentence carries words of ``speaker``: it quotes or reports speech and names
     them (or, for a role, the person the article names in it); or it goes on with someone's
     words without naming them (it opens with a pronoun or role, "He stressed", "The Director
     General explained"; it is a quotation of its own; "..., he said") and the nearest earlier
     sentence that names a speaker names them (or, with none, the headline does)."""
-    wanted = set(terms(speaker)) - {"the"}
+    role = _is_role(speaker)
+    # A person is named by their name, not by what describes them ("cocoa farmer Joshua ...").
+    name = " ".join(re.findall(r"\b[A-Z][\w'’-]*", speaker)) if not role else ""
+    wanted = set(terms(name or speaker)) - {"the"}
     text = sentence.text
     if not wanted or not (any(mark in text for mark in _QUOTE_MARKS) or _mentions_speech(text)):
         return False
-    holder = set(terms(role_holder(article, speaker) or "")) if _is_role(speaker) else set()
+    holder = set(terms(role_holder(article, speaker) or "")) if role else set()
 
     def names_them(words: str) -> bool:
-        found = set(terms(words))
-        # "Mr Letwin attacked the chancellor": a role only speaks as the subject of the verb.
-        return bool(holder & found) or bool(wanted & found) and (
-            not _is_role(speaker) or _role_speaks(speaker, words))
+        found = set(terms(outside_quotes(words)))  # '"... speak to Kevin Keegan"' is not his
+        if role:  # "Mr Letwin attacked the chancellor": a role speaks as the verb's subject
+            return bool(holder & found) or bool(wanted & found) and _role_speaks(speaker, words)
+        return any(_mentions_name(word, found) for word in wanted)  # "Rothemond", "Rothemund"
 
     if names_them(text):
         return True
-    if wanted & set(terms(text)):
-        return False
-    goes_on = (_PRONOUN_START.search(text) or _PRONOUN_SPEAKS.search(text)
-               or text.lstrip()[:1] in _QUOTE_MARKS and not _mentions_speech(text))
+    said = outside_quotes(text)
+    anaphor = _PRONOUN_START.search(text)  # "He stressed", "The Director General explained"
+    if any(_mentions_name(word, set(terms(said))) for word in wanted) or (
+            not anaphor and _names_a_speaker(said)):
+        return False  # "Mr Campbell said: ..."
+    goes_on = (anaphor or _PRONOUN_SPEAKS.search(said)
+               or text.lstrip()[:1] in _QUOTE_MARKS and not _mentions_speech(said))
     if not goes_on:
         return False
     body = article.body
@@ -200,16 +224,26 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
         words = body[earlier.start : earlier.end]
         if names_them(words):
             return True
-        if _PRONOUN_START.search(words) or _PRONOUN_SPEAKS.search(words):
+        if _PRONOUN_START.search(words) or _PRONOUN_SPEAKS.search(outside_quotes(words)):
             continue  # "He added ...": the same speaker goes on
-        match = _NAMED_SPEAKER.search(words)
-        if match and (match.group("name") or match.group("after")).lower() not in _PRONOUNS:
+        if _names_a_speaker(outside_quotes(words)):
             return False  # someone else spoke last
     return bool(wanted & set(terms(article.title)))
 
 
+def _names_a_speaker(words: str) -> bool:
+    """Whether ``words`` give speech to someone by name ("Mr Campbell said", "said Jol")."""
+    match = _NAMED_SPEAKER.search(words)
+    return bool(match) and (match.group("name") or match.group("after")).lower() not in _PRONOUNS
+
+
 def _is_role(speaker: str) -> bool:
-    return speaker.lower().startswith("the ") or speaker.split()[-1].lower() in SPEAKER_ROLES
+    """Whether the speaker is a role, not a name: "the chancellor", "General Electric's chief
+    executive", "Jamaica's finance minister"; not "Gazprom boss Alexey Miller"."""
+    words = speaker.split()
+    return speaker.lower().startswith("the ") or words[-1].lower() in SPEAKER_ROLES or (
+        words[-1].islower() and any(re.search(rf"\b{re.escape(title)}\b", speaker.lower())
+                                    for title in PERSON_ROLES))
 
 
 _NAME_WORD = r"[A-Z][a-z-]*(?:['’][A-Z][a-z-]+)?"  # "Brown", "O'Sullivan", not "Gateshead's"
@@ -226,29 +260,39 @@ _APPOSITION = (r",\s+(?:(?:the|its|his|her|their|a)\s+)?(?P<between>(?:(?!(?:of|
                r"at|in|on|from|and|or|who|which|that)\b)[\w'’-]+\s+){0,4}?)")
 
 
-def _role_parts(role: str) -> tuple[str, frozenset[str]]:
-    """The title in a role, as a regular expression, and the words that qualify it: "the
-    Hessen economy minister" -> minister, {hessen, economy}; "the secretary general of the
-    airlines' association" -> secretary general, {airlines, association}; a role with no known
-    title stands whole."""
+def _role_parts(role: str) -> tuple[str, frozenset[str], str]:
+    """The title in a role, as a regular expression, the words that qualify it, and their
+    initials: "the Hessen economy minister" -> minister, {hessen, economy}, "he"; "General
+    Electric's chief executive" -> chief executive, {general, electric}, "ge"; a role with no
+    known title stands whole."""
     phrase = role.lower().removeprefix("the ").strip()
     head = phrase.split(" of ")[0]
     title = next((r for r in PERSON_ROLES if re.search(rf"\b{re.escape(r)}\b", head)), phrase)
-    return re.escape(title), frozenset(terms(phrase)) - frozenset(terms(title))
+    before = re.findall(r"[a-z]+", head.split(title)[0].replace("'s", ""))
+    return (re.escape(title), frozenset(terms(phrase)) - frozenset(terms(title)),
+            "".join(word[0] for word in before) if len(before) > 1 else "")
 
 
-def _is_the_holder(text: str, match: re.Match[str], qualifiers: frozenset[str]) -> bool:
-    """Whether a mention of a role's title is that role: not its shadow, former or deputy
-    holder, and near one of the words that qualify it ("Tory leader Michael Howard", not
-    "Nick Griffin, the BNP leader"; "economic" is near enough to "economy")."""
+def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
+                initials: str = "") -> int:
+    """How surely a mention of a role's title is that role: 0 for its shadow, former or
+    deputy holder, or with none of the words that qualify it in its sentence ("Nick Griffin,
+    the BNP leader" for the Tory leader); else 1 plus the number of those words it has there
+    ("Tory leader Michael Howard"; "economic" is near enough to "economy"; "GE's chief
+    executive" has General Electric's initials)."""
     before = text[max(0, match.start() - 10):match.start()].split(",")[-1]
     if _OTHER_HOLDER.search(before + " " + (match.groupdict().get("between") or "")):
-        return False
+        return 0
     if not qualifiers:
-        return True
-    near = terms(text[max(0, match.start() - 40):match.end() + 60])
-    return any(word == wanted or len(word) >= 5 and word[:5] == wanted[:5]
-               for word in near for wanted in qualifiers)
+        return 1
+    start, end = max(0, match.start() - 40), match.end() + 60
+    window = re.split(r"[.!?][\"”’]?\s", text[start:match.start()])[-1] + match.group(0) + \
+        re.split(r"[.!?][\"”’]?\s", text[match.end():end])[0]  # within its sentence
+    words = terms(window)
+    held = sum(any(word == wanted or len(word) >= 5 and word[:5] == wanted[:5] for word in words)
+               for wanted in qualifiers)
+    held += bool(initials and re.search(rf"\b{initials.upper()}\b", window))
+    return held and 1 + held
 
 
 def _role_speaks(role: str, text: str) -> bool:
@@ -256,38 +300,44 @@ def _role_speaks(role: str, text: str) -> bool:
     chancellor", "Chancellor Gordon Brown told ...", "said Ulrich Schulte-Strathaus, secretary
     general of ...", "Alois Rhiel, its minister for economic affairs, added"; never the shadow
     or former holder, nor the holder of another (qualified) role."""
-    name, qualifiers = _role_parts(role)
+    name, qualifiers, initials = _role_parts(role)
     patterns = (
         rf"\b{name}(?:,?\s+[A-Z][\w'’-]+){{0,3}},?\s+(?:also\s+)?(?:{_SPEECH})\b",
-        rf"\b(?:{_SPEECH})\s+(?:the\s+)?{name}\b",
+        rf"\b(?:{_SPEECH})\s+(?:the\s+)?(?P<between>(?:[A-Z][\w'’-]*\s+){{0,3}}){name}\b",
         rf"\b(?:{_SPEECH})\s+{_PERSON}{_APPOSITION}{name}\b",
         rf"{_PERSON}{_APPOSITION}{name}\b[^.;:\"“”]{{0,60}}?,?\s+(?:also\s+)?(?:{_SPEECH})\b",
     )
-    return any(_is_the_holder(text, match, qualifiers) for pattern in patterns
+    return any(_holds_role(text, match, qualifiers, initials) for pattern in patterns
                for match in re.finditer(pattern, text, re.IGNORECASE))
 
 
-@lru_cache(maxsize=1024)
 def role_holder(article: Article, role: str) -> str | None:
     """The person the article names in a role ("Chancellor Gordon Brown", "Gordon Brown, the
     chancellor"), the one named most often; else the person the lede opens with when the next
     sentence calls them by the role ("Gordon Brown has delivered ... . The chancellor said
     ..."); None if it names none."""
-    name, qualifiers = _role_parts(role)
-    body = article.body
-    found = []
+    return _role_holder(article.body, role)
+
+
+@lru_cache(maxsize=1024)  # asked for each candidate sentence of an article
+def _role_holder(body: str, role: str) -> str | None:
+    name, qualifiers, initials = _role_parts(role)
+    found = []  # (how surely, where, who)
     for match in re.finditer(rf"(?i:\b{name}),?\s+{_PERSON}", body):
-        if _is_the_holder(body, match, qualifiers):
-            found.append(match.group(1))  # "Chancellor Gordon Brown", not "shadow chancellor X"
+        # "Chancellor Gordon Brown", not "shadow chancellor X"
+        found.append((_holds_role(body, match, qualifiers, initials), match.start(),
+                      match.group(1)))
     # "Gordon Brown, the chancellor, said" opening a sentence, or after "said"; not "At
     # Gateshead's Sage Centre, the chancellor said"
     for match in re.finditer(rf"\b{_PERSON}{_APPOSITION}(?i:{name})\b", body):
         before = body[max(0, match.start() - 12):match.start()].rstrip()
-        opens = not before or before[-1] in ".!?\"“”" or re.search(rf"\b(?:{_SPEECH})$", before)
-        if opens and _is_the_holder(body, match, qualifiers):
-            found.append(match.group(1))
-    if found:
-        return max(set(found), key=found.count)
+        if not before or before[-1] in ".!?\"“”" or re.search(rf"\b(?:{_SPEECH})$", before):
+            found.append((_holds_role(body, match, qualifiers, initials), match.start(),
+                          match.group(1)))
+    surest = max((sure for sure, _, _ in found), default=0)
+    if surest:  # of the surest, the one named most often; of those, the first named
+        names = [who for sure, _, who in sorted(found) if sure == surest]  # in text order
+        return max(names, key=names.count)
     sentences = sentence_spans(body, 0, min(len(body), 1500))[:2]
     if len(sentences) < 2:
         return None
