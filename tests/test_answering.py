@@ -16,6 +16,7 @@ from articleqa.answering import (
     candidate_sentences,
     outside_quotes,
     question_speaker,
+    quote_speaker,
     role_holder,
     spoken_by,
     unmet_constraints,
@@ -350,3 +351,37 @@ def test_the_role_holder_is_the_one_named_in_the_role_the_question_qualifies() -
     article = Article("a", "Headline", body, authors=["Staff"])  # type: ignore[arg-type]
     assert role_holder(article, "Inland Securities' senior economist") == "Mia Dunn"
     assert role_holder(article, "Coast Bank's economist") == "Tom Fry"
+
+
+_TWO_MANAGERS = (
+    "Harbour City were denied a clear goal on Saturday. "
+    "Rovers manager Tom Hale told the club's radio station: “Video would have settled it in "
+    "seconds. The referee cannot see everything.” "
+    "City boss Ian Rook was calmer. “The referee had no help from his assistant,” said Rook. "
+    "“I would still want a replay for goal-line calls.”")
+
+
+@pytest.mark.parametrize(("starts", "speaker"), [
+    ("“The referee had no help", "Rook"),           # named after the verb
+    ("“I would still want", "Rook"),                # a quotation of its own goes on
+    ("Rovers manager Tom Hale told", "Tom Hale"),   # named before the verb
+    ("Harbour City were denied", None),             # the article's own words
+])
+def test_quote_speaker_names_whose_words_a_sentence_carries(starts: str,
+                                                            speaker: str | None) -> None:
+    article = Article("a", "Goal-line row", _TWO_MANAGERS)
+    hits = [Hit("c0", _TWO_MANAGERS, 0.8, 0, len(_TWO_MANAGERS), article)]
+    assert quote_speaker(article, _sentence(hits, starts)) == speaker
+
+
+def test_each_speakers_words_stand_under_their_own_name() -> None:
+    article = Article("a", "Goal-line row", _TWO_MANAGERS)
+    hits = [Hit("c0", _TWO_MANAGERS, 0.8, 0, len(_TWO_MANAGERS), article)]
+    sentences = candidate_sentences(hits)
+    answer = build_answer("What did Rook say about the referee?", hits, sentences,
+                          [0.9 if "referee" in s.text else 0.1 for s in sentences])
+    rook, hale = answer.text.index("Rook said:"), answer.text.index("Tom Hale said:")
+    assert rook < answer.text.index("no help from his assistant") < hale  # his words first
+    assert hale < answer.text.index("The referee cannot see everything")
+    assert answer.text.count("said:") == 2 and answer.speaker == "Rook"
+    assert_citations_are_sound(answer)

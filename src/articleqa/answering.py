@@ -213,7 +213,7 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     said = outside_quotes(text)
     anaphor = _PRONOUN_START.search(text)  # "He stressed", "The Director General explained"
     if any(_mentions_name(word, set(terms(said))) for word in wanted) or (
-            not anaphor and _names_a_speaker(said)):
+            not anaphor and _speaker_named(said)):
         return False  # "Mr Campbell said: ..."
     goes_on = (anaphor or _PRONOUN_SPEAKS.search(said)
                or text.lstrip()[:1] in _QUOTE_MARKS and not _mentions_speech(said))
@@ -226,15 +226,60 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
             return True
         if _PRONOUN_START.search(words) or _PRONOUN_SPEAKS.search(outside_quotes(words)):
             continue  # "He added ...": the same speaker goes on
-        if _names_a_speaker(outside_quotes(words)):
+        if _speaker_named(outside_quotes(words)):
             return False  # someone else spoke last
     return bool(wanted & set(terms(article.title)))
 
 
-def _names_a_speaker(words: str) -> bool:
-    """Whether ``words`` give speech to someone by name ("Mr Campbell said", "said Jol")."""
-    match = _NAMED_SPEAKER.search(words)
-    return bool(match) and (match.group("name") or match.group("after")).lower() not in _PRONOUNS
+#: Words that open a sentence before a name ("On Monday Mr Blair said"): not part of it.
+_OPENERS = frozenset("""on in at but and the a an last this that then also however yet so
+    while after before when""".split()) | frozenset(WEEKDAYS) | frozenset(MONTHS)
+#: "said Jol", "added Mr Reid": one name after the verb (the verbs whose object is not a
+#: listener, unlike "told" or "urged").
+_SAID_NAME = re.compile(r"\b(?:said|says|added|adds|explained|continued|insisted|noted)\s+"
+                        r"(?P<name>(?:(?:Mr|Mrs|Ms|Dr|Sir)\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)")
+
+
+def _speaker_named(words: str) -> str | None:
+    """The name ``words`` give speech to ("Mr Campbell said", "said Jol"), if any."""
+    for pattern in (_NAMED_SPEAKER, _SAID_NAME):
+        match = pattern.search(words)
+        if match is None:
+            continue
+        name = match.group("name") if "name" in match.groupdict() else None
+        parts = (name or match.group("after")).split()
+        while parts and parts[0].lower() in _OPENERS:
+            parts.pop(0)
+        if parts and " ".join(parts).lower() not in _PRONOUNS:
+            return " ".join(parts)
+    return None
+
+
+def quote_speaker(article: Article, sentence: Sentence) -> str | None:
+    """Whose words a quoting sentence carries, by the name the article gives them: named
+    outside the quotation ('"...," said Jol', "Ferguson told MUTV: ..."), or, for words that
+    go on without a name ("He added: ...", a quotation of its own), named in the nearest
+    earlier sentence that gives speech to someone (up to five sentences back); None when it
+    quotes no one or the name is not found."""
+    text = sentence.text
+    if not any(mark in text for mark in _QUOTE_MARKS):
+        return None
+    said = outside_quotes(text)
+    anaphor = _PRONOUN_START.search(text)
+    if not anaphor and (named := _speaker_named(said)):
+        return named
+    if not (anaphor or _PRONOUN_SPEAKS.search(said)
+            or text.lstrip()[:1] in _QUOTE_MARKS and not _mentions_speech(said)):
+        return None
+    body = article.body
+    for earlier in list(reversed(sentence_spans(body, 0, sentence.start)))[:5]:
+        words = body[earlier.start : earlier.end]
+        said = outside_quotes(words)
+        if _PRONOUN_START.search(words) or _PRONOUN_SPEAKS.search(said):
+            continue  # "He added ...": the same speaker goes on
+        if named := _speaker_named(said):
+            return named
+    return None
 
 
 def _is_role(speaker: str) -> bool:
@@ -611,24 +656,42 @@ def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Senten
     paragraphs, citations = [], []
     quoted_speaker = None
     for group in by_hit_order.values():
-        group.sort(key=lambda s: s.start)
         article = hits[group[0].hit].article
-        if speaker is not None and all(spoken_by(article, s, speaker) for s in group):
-            holder = role_holder(article, speaker) if _is_role(speaker) else None
-            who = f"{speaker} ({holder})" if holder else speaker
-            quoted_speaker = quoted_speaker or holder or speaker
-            lead = f"In “{_one_line(article.title)}”, {_outlet(article)}, {who} said:"
-        else:
-            lead = f"From “{_one_line(article.title)}”, {_outlet(article)}:"
-        quotes = []
-        for sentence in group:
-            number = len(citations) + 1
-            citations.append(Citation(number, hits[sentence.hit], sentence.text, sentence.start,
-                                      sentence.end))
-            quotes.append(f"> {_one_line(sentence.text)} [{number}]")
-        paragraphs.append(lead + "\n\n" + "\n>\n".join(quotes))  # one Markdown blockquote
+        source = f"“{_one_line(article.title)}”, {_outlet(article)}"
+        for number, (who, run) in enumerate(_runs_by_speaker(article, group, speaker)):
+            if who is not None and who == speaker:  # the one asked about: name their role's
+                holder = role_holder(article, speaker) if _is_role(speaker) else None
+                quoted_speaker = quoted_speaker or holder or speaker
+                who = f"{speaker} ({holder})" if holder else speaker
+            where = f"In {source}," if number == 0 else "In the same article,"
+            lead = f"{where} {who} said:" if who else (
+                f"From {source}:" if number == 0 else "From the same article:")
+            quotes = []
+            for sentence in run:
+                citations.append(Citation(len(citations) + 1, hits[sentence.hit], sentence.text,
+                                          sentence.start, sentence.end))
+                quotes.append(f"> {_one_line(sentence.text)} [{len(citations)}]")
+            paragraphs.append(lead + "\n\n" + "\n>\n".join(quotes))  # one Markdown blockquote
     return Answer(question, "\n\n".join(paragraphs), True, tuple(citations), tuple(hits),
                   asked, evidence=evidence, speaker=quoted_speaker)
+
+
+def _runs_by_speaker(article: Article, group: list[Sentence],
+                     speaker: str | None) -> list[tuple[str | None, list[Sentence]]]:
+    """An article's quoted sentences in the order they stand, in runs of one speaker each: the
+    one asked about (``speaker``) first, then other people quoted by name, or None for the
+    article's own words. A lead "X said:" so stands only over X's words."""
+    runs: list[tuple[str | None, list[Sentence]]] = []
+    for sentence in sorted(group, key=lambda s: s.start):
+        if speaker is not None and spoken_by(article, sentence, speaker):
+            who: str | None = speaker
+        else:
+            who = quote_speaker(article, sentence)
+        if runs and runs[-1][0] == who:
+            runs[-1][1].append(sentence)
+        else:
+            runs.append((who, [sentence]))
+    return sorted(runs, key=lambda run: speaker is None or run[0] != speaker)
 
 
 def _refusal(question: str, asked: str, hits: Sequence[Hit], evidence: float) -> Answer:
