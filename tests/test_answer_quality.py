@@ -73,3 +73,17 @@ def test_progress_is_shown_on_stderr_when_asked(capsys) -> None:
     assert "answers: 100%" in capsys.readouterr().err
     evaluate_answers(questions, lambda q, h: _answer(q, None, 0.4))  # not a terminal
     assert capsys.readouterr().err == ""
+
+
+def test_a_refusal_for_a_missing_detail_holds_at_every_threshold() -> None:
+    questions = [_question("q1", "How much did the bridge cost?", gold=("four million",)),
+                 _question("q2", "How much did the moon base cost?", answerable=False)]
+
+    def ask(question, history):  # both refused for the detail, whatever their evidence
+        refusal = _answer(question, None, 6.0)
+        return Answer(refusal.question, refusal.text, False, evidence=6.0,
+                      lacking="an amount of money")
+
+    report = evaluate_answers(questions, ask)
+    assert report.refused == 1.0 and report.answered == 0.0
+    assert all(report.trade_off[t] == (1.0, 0.0) for t in (1.2, 2.4, 4.4))

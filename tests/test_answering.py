@@ -14,6 +14,7 @@ from articleqa.answering import (
     answer_to_json,
     build_answer,
     candidate_sentences,
+    lacking_detail,
     outside_quotes,
     question_speaker,
     quote_speaker,
@@ -385,3 +386,39 @@ def test_each_speakers_words_stand_under_their_own_name() -> None:
     assert hale < answer.text.index("The referee cannot see everything")
     assert answer.text.count("said:") == 2 and answer.speaker == "Rook"
     assert_citations_are_sound(answer)
+
+
+@pytest.mark.parametrize(("question", "quotes", "lacking"), [
+    ("How much did Harbourline pay for the ferry firm?",
+     ["The ferry firm carries 2m passengers a year."], "an amount of money"),
+    ("How much did Harbourline pay for the ferry firm?",
+     ["Harbourline paid £40m for the firm."], None),
+    ("On what date does the Portmere trial begin?", ["The trial was delayed again."], "a date"),
+    ("On what date does the Portmere trial begin?", ["The trial begins on 12 March."], None),
+    ("What was the final score at Portmere?", ["Rovers won at home."], "a score"),
+    ("What was the final score at Portmere?", ["Rovers won 3-1 at home."], None),
+    ("Who won the Harbour Cup?", ["The Harbour Cup final is on Sunday."], "the winner"),
+    ("Who won the Harbour Cup?", ["Anna Berg won the Harbour Cup for a third time."], None),
+    ("Who hosted the Portmere summit?", ["The summit ended with a joint statement."],
+     "the host"),
+    # Nothing so particular asked: no detail is lacking.
+    ("How much did sales rise at Harbourline?", ["Sales rose sharply."], None),
+    ("Why did Harbourline buy the ferry firm?", ["It wanted the routes."], None),
+])
+def test_lacking_detail_is_what_the_question_asks_and_no_quote_gives(
+        question: str, quotes: list[str], lacking: str | None) -> None:
+    assert lacking_detail(question, quotes) == lacking
+
+
+def test_a_reply_without_the_asked_detail_is_a_refusal_that_names_it() -> None:
+    body = ("Harbourline has bought the Portmere ferry firm. The ferry firm carries 2m "
+            "passengers a year and runs six boats.")
+    article = Article("a", "Harbourline buys ferry firm", body)
+    hits = [Hit("c0", body, 0.9, 0, len(body), article)]
+    sentences = candidate_sentences(hits)
+    answer = build_answer("How much did Harbourline pay for the Portmere ferry firm?", hits,
+                          sentences, [0.9] * len(sentences))
+    assert not answer.answered and not answer.citations
+    assert answer.lacking == "an amount of money" and answer.evidence >= EVIDENCE_THRESHOLD
+    assert "the closest passages do not give an amount of money" in answer.text
+    assert answer_to_json(answer)["lacking"] == "an amount of money"

@@ -74,6 +74,9 @@ class Answer:
         speaker: Whose own words the reply quotes under "X said:" (the person behind a role
             when the article names them: "Gordon Brown" for "the chancellor"), or None. A
             follow-up's "he" or "she" can stand for them.
+        lacking: What the question asks for that the closest passages do not give ("an
+            amount of money" for "How much did eBay pay ...?"), when that is why it is not
+            answered; else None.
     """
 
     question: str
@@ -89,6 +92,7 @@ class Answer:
     undated_skipped: int = 0
     speaker: str | None = None
     widened: bool = False
+    lacking: str | None = None
 
     def window_note(self) -> str | None:
         """"Searched articles from 17–23 November 2025 (2 undated articles left out)" for an
@@ -479,6 +483,44 @@ _IRREGULAR = {"won": "win", "beat": "beat", "took": "take", "led": "lead", "ran"
               "left": "leave", "came": "come", "found": "find", "held": "hold", "met": "meet"}
 
 
+_MONTH_DAY = rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b"
+#: Details a question can ask for that a sentence about the same story may well not give: what
+#: asks for each, what gives it, and how a refusal names it. A reply none of whose quotes
+#: gives the detail does not answer ("How much did eBay pay for Skype?" quoted with Skype's
+#: number of users).
+_ASKED_DETAILS = (
+    (re.compile(r"\bhow much\b[^?]*\b(?:pay|paid|cost|costs|price|worth|spend|spent|sell|sold|"
+                r"bid|offer|damages|fine|raise|raised|earn|earned|charge|owe)\b|"
+                r"\b(?:what|which) (?:price|sum|amount)\b", re.IGNORECASE),
+     re.compile(r"[£$€¥]\s?\d|\d[\d,.]*\s?(?:(?:bn|m|million|billion)\s)?(?:euros?|dollars?|"
+                r"pounds?|yen|rand|rupees?|pence|cents?)\b", re.IGNORECASE),  # not "2m users"
+     "an amount of money"),
+    (re.compile(r"\b(?:what|which) (?:date|day)\b", re.IGNORECASE),
+     re.compile(rf"{_MONTH_DAY}|\b(?:{_WEEKDAYS})\b|\b(?:yesterday|today|tomorrow)\b",
+                re.IGNORECASE),
+     "a date"),
+    (re.compile(r"\bwhat (?:was|is|were) the (?:final )?score\b|\bfinal score\b", re.IGNORECASE),
+     re.compile(r"\b\d{1,3}-\d{1,3}\b"),
+     "a score"),
+)
+#: "Who won ...?", "Who hosted ...?": a reply must name someone who did it, by that verb.
+_WHO_WON = re.compile(r"\bwho\s+(?P<verb>won|hosted)\b", re.IGNORECASE)
+_DOER = {"won": "the winner", "hosted": "the host"}
+
+
+def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
+    """What ``question`` asks for that none of ``quotes`` gives ("an amount of money", "a
+    date", "a score", "the winner"), or None when they give it or it asks for nothing so
+    particular."""
+    for asks, gives, what in _ASKED_DETAILS:
+        if asks.search(question) and not any(gives.search(quote) for quote in quotes):
+            return what
+    who = _WHO_WON.search(question)
+    if who and not any(has_answer_shape("name", quote, question) for quote in quotes):
+        return _DOER[who.group("verb").lower()]
+    return None
+
+
 def verb_stem(word: str) -> str:
     """A crude stem of an English verb form: "hosted", "hosts", "hosting" -> "host"; "won",
     "wins", "winning" -> "win"."""
@@ -645,6 +687,9 @@ def build_answer(
             break
         if not _already_quoted(sentence.text, [c.text for c in chosen]):  # another copy's
             chosen.append(sentence)
+    lacking = None if more_of_speaker else lacking_detail(asked, [c.text for c in chosen])
+    if lacking is not None:
+        return _refusal(question, asked, hits, best, lacking)
     return _compose(question, asked, hits, chosen, speaker, best)
 
 
@@ -694,7 +739,8 @@ def _runs_by_speaker(article: Article, group: list[Sentence],
     return sorted(runs, key=lambda run: speaker is None or run[0] != speaker)
 
 
-def _refusal(question: str, asked: str, hits: Sequence[Hit], evidence: float) -> Answer:
+def _refusal(question: str, asked: str, hits: Sequence[Hit], evidence: float,
+             lacking: str | None = None) -> Answer:
     related: dict[str, Hit] = {}  # the best passage of each of the three closest articles
     for hit in hits:
         if len(related) < 3:
@@ -702,12 +748,14 @@ def _refusal(question: str, asked: str, hits: Sequence[Hit], evidence: float) ->
     if not related:
         text = "The indexed articles do not answer this question: no passage matches it."
     else:
-        lines = ["The indexed articles do not answer this question. The closest articles, "
-                 "which may be related:"]
+        why = f": the closest passages do not give {lacking}" if lacking else ""
+        lines = [f"The indexed articles do not answer this question{why}. The closest "
+                 "articles, which may be related:"]
         lines += [f"- “{_one_line(hit.article.title)}”, {_outlet(hit.article)}"
                   for hit in related.values()]
         text = "\n".join(lines)
-    return Answer(question, text, False, (), tuple(related.values()), asked, evidence=evidence)
+    return Answer(question, text, False, (), tuple(related.values()), asked, evidence=evidence,
+                  lacking=lacking)
 
 
 def _outlet(article: Article) -> str:
@@ -763,4 +811,5 @@ def answer_to_json(answer: Answer) -> dict[str, object]:
         "undated_skipped": answer.undated_skipped,
         "widened": answer.widened,
         "speaker": answer.speaker,
+        "lacking": answer.lacking,
     }

@@ -42,6 +42,7 @@ class AnswerRow:
     quotes_gold: bool
     evidence: float
     resolved_question: str
+    lacking: bool = False  # refused for a detail its quotes did not give, whatever the evidence
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def _row(question: EvalQuestion, answer: Answer, *, with_history: bool) -> Answe
         quotes_gold=question.answerable and quotes_gold(answer, question),
         evidence=answer.evidence,
         resolved_question=answer.resolved_question,
+        lacking=answer.lacking is not None,
     )
 
 
@@ -145,8 +147,8 @@ def _report(rows: tuple[AnswerRow, ...]) -> AnswerReport:
     follow_alone = [r for r in rows if r.follow_up and not r.with_history and r.answerable]
     follow_history = [r for r in rows if r.follow_up and r.with_history and r.answerable]
     trade_off = {
-        t: (_share([r.evidence < t for r in answerable]),
-            _share([r.evidence >= t for r in unanswerable]))
+        t: (_share([r.evidence < t or r.lacking for r in answerable]),
+            _share([r.evidence >= t and not r.lacking for r in unanswerable]))
         for t in THRESHOLDS
     }
     return AnswerReport(
