@@ -59,6 +59,7 @@ def assert_citations_are_sound(answer: Answer) -> None:
     ("what did Alan Milburn say about the glass ceiling?", "Alan Milburn"),
     ("According to Hoffmann, where does the danger come from?", "Hoffmann"),
     ("What did he say about women in the police?", None),
+    ("Why did Morocco want to host the assembly?", None),  # "want to" is not speech
     ("How much profit did Time Warner make?", None),
 ])
 def test_question_speaker(question: str, speaker: str | None) -> None:
@@ -273,6 +274,9 @@ def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkey
     ("Tory leader Michael Howard said taxes would fall.", "the Tory leader", "Michael Howard"),
     ("Nick Griffin, the BNP leader, said he would stand.", "the Tory leader", None),
     ("Anne Robinson, a friend of the Tory leader, said he was shy.", "the Tory leader", None),
+    # The lede quotes them, the next sentence calls them by the role.
+    ("Voters will surprise everyone, Anna Berg has said. The Harbour Party leader predicted a "
+     "high turnout.", "the Harbour Party leader", "Anna Berg"),
 ])
 def test_role_holder_names_the_person_behind_a_role(body: str, role: str,
                                                     holder: str | None) -> None:
@@ -422,3 +426,23 @@ def test_a_reply_without_the_asked_detail_is_a_refusal_that_names_it() -> None:
     assert answer.lacking == "an amount of money" and answer.evidence >= EVIDENCE_THRESHOLD
     assert "the closest passages do not give an amount of money" in answer.text
     assert answer_to_json(answer)["lacking"] == "an amount of money"
+
+
+@pytest.mark.parametrize(("speaker", "spoken"), [
+    ("Harbour City's chairman", True),   # the article is about Harbour City
+    ("Rovers' chairman", False),         # it is not about Rovers
+])
+def test_a_bare_title_holds_the_role_of_what_the_article_is_about(speaker: str,
+                                                                  spoken: bool) -> None:
+    body = ("Harbour City striker Tom Hale has apologised to the club. "
+            "But chairman Rolf Madsen said: “We have all moved on.”")
+    article = Article("a", "Striker says sorry", body)
+    text = body[body.index("But chairman"):]
+    sentence = Sentence(0, body.index(text), len(body), text)
+    assert spoken_by(article, sentence, speaker) is spoken
+
+
+def test_a_name_after_an_organisation_is_a_name_not_a_role() -> None:
+    text = "Ann Kerr of the FBI called the suppliers the heart of the fraud."
+    article = Article("a", "Suppliers charged", text)
+    assert spoken_by(article, Sentence(0, 0, len(text), text), "the FBI's Ann Kerr")

@@ -106,7 +106,7 @@ _QUESTION_SPEAKER = re.compile(
     r"\b(?:what|how|why|when|where|which|who|whom|did|does|do|has|have|had)\b"
     r"(?:\s+\w+)?\s+(?:did|does|do|has|have|had|was|is)?\s*"
     r"(?P<speaker>(?:the\s+)?[\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)\s+"
-    rf"(?P<verb>{'|'.join(QUESTION_SPEECH_VERBS)})\b",
+    rf"(?P<verb>{'|'.join(QUESTION_SPEECH_VERBS)})\b(?!\s+to\b)",  # not "want to host"
     re.IGNORECASE,
 )
 _ACCORDING_TO = re.compile(r"\b(?i:according to) (?P<speaker>(?:the\s+)?[A-Z][\w.'’-]+"
@@ -205,11 +205,13 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     if not wanted or not (any(mark in text for mark in _QUOTE_MARKS) or _mentions_speech(text)):
         return False
     holder = set(terms(role_holder(article, speaker) or "")) if role else set()
+    subject = _subject(article)
 
     def names_them(words: str) -> bool:
         found = set(terms(outside_quotes(words)))  # '"... speak to Kevin Keegan"' is not his
         if role:  # "Mr Letwin attacked the chancellor": a role speaks as the verb's subject
-            return bool(holder & found) or bool(wanted & found) and _role_speaks(speaker, words)
+            return bool(holder & found) or bool(wanted & found) and _role_speaks(
+                speaker, words, subject)
         return any(_mentions_name(word, found) for word in wanted)  # "Rothemond", "Rothemund"
 
     if names_them(text):
@@ -288,16 +290,19 @@ def quote_speaker(article: Article, sentence: Sentence) -> str | None:
 
 def _is_role(speaker: str) -> bool:
     """Whether the speaker is a role, not a name: "the chancellor", "General Electric's chief
-    executive", "Jamaica's finance minister"; not "Gazprom boss Alexey Miller"."""
+    executive", "Jamaica's finance minister"; not "Gazprom boss Alexey Miller" nor "the FBI's
+    Pasquale D'Amuro"."""
     words = speaker.split()
+    if words[-1][:1].isupper() and words[-1].lower() not in PERSON_ROLES:
+        return False  # "the FBI's Pasquale Damuro" is a name
     return speaker.lower().startswith("the ") or words[-1].lower() in SPEAKER_ROLES or (
-        words[-1].islower() and any(re.search(rf"\b{re.escape(title)}\b", speaker.lower())
-                                    for title in PERSON_ROLES))
+        any(re.search(rf"\b{re.escape(title)}\b", speaker.lower()) for title in PERSON_ROLES))
 
 
 _NAME_WORD = r"[A-Z][a-z-]*(?:['’][A-Z][a-z-]+)?"  # "Brown", "O'Sullivan", not "Gateshead's"
 _PERSON = rf"({_NAME_WORD}(?:\s+{_NAME_WORD})+)"
 _LEDE_SUBJECT = re.compile(rf"\s*{_PERSON}\s+[a-z]")
+_LEDE_SPEAKER = re.compile(rf"\b{_PERSON}\s+(?:has|have|had)\s+(?:said|told|warned|argued)\b")
 _SPEECH = "|".join(SPEECH_VERBS)
 #: Words that make a role another one: "shadow chancellor", "former minister".
 _OTHER_HOLDER = re.compile(r"\b(?:shadow|former|deputy|vice|ex|acting|assistant|junior)\b",
@@ -323,28 +328,40 @@ def _role_parts(role: str) -> tuple[str, frozenset[str], str]:
 
 
 def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
-                initials: str = "") -> int:
+                initials: str = "", subject: str = "") -> int:
     """How surely a mention of a role's title is that role: 0 for its shadow, former or
-    deputy holder, or with none of the words that qualify it in its sentence ("Nick Griffin,
-    the BNP leader" for the Tory leader); else 1 plus the number of those words it has there
-    ("Tory leader Michael Howard"; "economic" is near enough to "economy"; "GE's chief
-    executive" has General Electric's initials)."""
+    deputy holder, or for a title qualified otherwise ("Nick Griffin, the BNP leader" for the
+    Tory leader); else 1 plus the number of the words that qualify the role in the mention's
+    sentence ("Tory leader Michael Howard"; "economic" is near enough to "economy"; "GE's
+    chief executive" has General Electric's initials). A bare title ("chairman John Wardle
+    said") holds it when ``subject`` (the article's headline and lede) names what qualifies
+    it ("Manchester City striker ...")."""
     before = text[max(0, match.start() - 10):match.start()].split(",")[-1]
-    if _OTHER_HOLDER.search(before + " " + (match.groupdict().get("between") or "")):
+    between = match.groupdict().get("between") or ""
+    if _OTHER_HOLDER.search(before + " " + between):
         return 0
     if not qualifiers:
         return 1
+
+    def held_in(words: Iterable[str]) -> int:
+        return sum(any(word == wanted or len(word) >= 5 and word[:5] == wanted[:5]
+                       for word in words) for wanted in qualifiers)
+
     start, end = max(0, match.start() - 40), match.end() + 60
     window = re.split(r"[.!?][\"”’]?\s", text[start:match.start()])[-1] + match.group(0) + \
         re.split(r"[.!?][\"”’]?\s", text[match.end():end])[0]  # within its sentence
-    words = terms(window)
-    held = sum(any(word == wanted or len(word) >= 5 and word[:5] == wanted[:5] for word in words)
-               for wanted in qualifiers)
-    held += bool(initials and re.search(rf"\b{initials.upper()}\b", window))
-    return held and 1 + held
+    held = held_in(terms(window)) + bool(initials and re.search(rf"\b{initials.upper()}\b",
+                                                                  window))
+    if held:
+        return 1 + held
+    near = re.findall(r"[\w'’-]+", text[max(0, match.start() - 25):match.start()])[-2:]
+    near += between.split()
+    qualified_otherwise = any(word[:1].isupper() and word.lower() not in _OPENERS
+                              for word in near)
+    return int(not qualified_otherwise and held_in(terms(subject)) > 0)
 
 
-def _role_speaks(role: str, text: str) -> bool:
+def _role_speaks(role: str, text: str, subject: str = "") -> bool:
     """Whether ``text`` has the role say something: "the chancellor said", "said the
     chancellor", "Chancellor Gordon Brown told ...", "said Ulrich Schulte-Strathaus, secretary
     general of ...", "Alois Rhiel, its minister for economic affairs, added"; never the shadow
@@ -356,32 +373,39 @@ def _role_speaks(role: str, text: str) -> bool:
         rf"\b(?:{_SPEECH})\s+{_PERSON}{_APPOSITION}{name}\b",
         rf"{_PERSON}{_APPOSITION}{name}\b[^.;:\"“”]{{0,60}}?,?\s+(?:also\s+)?(?:{_SPEECH})\b",
     )
-    return any(_holds_role(text, match, qualifiers, initials) for pattern in patterns
+    return any(_holds_role(text, match, qualifiers, initials, subject) for pattern in patterns
                for match in re.finditer(pattern, text, re.IGNORECASE))
 
 
 def role_holder(article: Article, role: str) -> str | None:
     """The person the article names in a role ("Chancellor Gordon Brown", "Gordon Brown, the
-    chancellor"), the one named most often; else the person the lede opens with when the next
-    sentence calls them by the role ("Gordon Brown has delivered ... . The chancellor said
-    ..."); None if it names none."""
-    return _role_holder(article.body, role)
+    chancellor"), the one named most often; else the person the lede opens with, or quotes,
+    when the next sentence calls them by the role ("Gordon Brown has delivered ... . The
+    chancellor said ...", "..., Charles Kennedy has said. The Liberal Democrat leader ...");
+    None if it names none."""
+    return _role_holder(article.body, role, _subject(article))
+
+
+def _subject(article: Article) -> str:
+    """What an article is about: its headline and first sentence."""
+    first = sentence_spans(article.body, 0, min(len(article.body), 600))[:1]
+    return article.title + "\n" + "".join(article.body[s.start:s.end] for s in first)
 
 
 @lru_cache(maxsize=1024)  # asked for each candidate sentence of an article
-def _role_holder(body: str, role: str) -> str | None:
+def _role_holder(body: str, role: str, subject: str) -> str | None:
     name, qualifiers, initials = _role_parts(role)
     found = []  # (how surely, where, who)
     for match in re.finditer(rf"(?i:\b{name}),?\s+{_PERSON}", body):
         # "Chancellor Gordon Brown", not "shadow chancellor X"
-        found.append((_holds_role(body, match, qualifiers, initials), match.start(),
+        found.append((_holds_role(body, match, qualifiers, initials, subject), match.start(),
                       match.group(1)))
     # "Gordon Brown, the chancellor, said" opening a sentence, or after "said"; not "At
     # Gateshead's Sage Centre, the chancellor said"
     for match in re.finditer(rf"\b{_PERSON}{_APPOSITION}(?i:{name})\b", body):
         before = body[max(0, match.start() - 12):match.start()].rstrip()
         if not before or before[-1] in ".!?\"“”" or re.search(rf"\b(?:{_SPEECH})$", before):
-            found.append((_holds_role(body, match, qualifiers, initials), match.start(),
+            found.append((_holds_role(body, match, qualifiers, initials, subject), match.start(),
                           match.group(1)))
     surest = max((sure for sure, _, _ in found), default=0)
     if surest:  # of the surest, the one named most often; of those, the first named
@@ -391,9 +415,9 @@ def _role_holder(body: str, role: str) -> str | None:
     if len(sentences) < 2:
         return None
     lede, after = (body[s.start:s.end] for s in sentences)
-    subject = _LEDE_SUBJECT.match(lede)
-    if subject and re.match(rf"(?i:the\s+{name})\b", after):
-        return subject.group(1)
+    person = _LEDE_SUBJECT.match(lede) or _LEDE_SPEAKER.search(lede)
+    if person and re.match(rf"(?i:the\s+(?:[\w'’-]+\s+){{0,3}}?{name})\b", after):
+        return person.group(1)  # "... Charles Kennedy has said. The Liberal Democrat leader"
     return None
 
 
