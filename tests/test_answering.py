@@ -12,8 +12,10 @@ from articleqa.answering import (
     EVIDENCE_THRESHOLD,
     Sentence,
     answer_to_json,
+    asks_for,
     build_answer,
     candidate_sentences,
+    has_answer_shape,
     lacking_detail,
     outside_quotes,
     question_speaker,
@@ -446,3 +448,32 @@ def test_a_name_after_an_organisation_is_a_name_not_a_role() -> None:
     text = "Ann Kerr of the FBI called the suppliers the heart of the fraud."
     article = Article("a", "Suppliers charged", text)
     assert spoken_by(article, Sentence(0, 0, len(text), text), "the FBI's Ann Kerr")
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How many ferries run to Portmere?", "number"),
+    ("When did the Portmere strike end?", "date"),
+    ("Where did the ferry run aground?", "place"),
+    ("In which city did Harbourline open its office?", "place"),
+    ("At which ground did Rovers beat City?", "place"),
+    ("Who won the Harbour Cup?", "name"),
+    ("Which club signed Tom Hale?", "name"),
+    ("Why did the crews strike?", "cause"),
+    ("What did Anna Berg say about the strike?", None),
+])
+def test_asks_for_the_kind_of_answer(question: str, kind: str | None) -> None:
+    assert asks_for(question) == kind
+
+
+@pytest.mark.parametrize(("kind", "text", "holds"), [
+    ("place", "The plan was launched in the northern city of Portmere.", True),
+    ("place", "Rovers won at Harbour Park on Saturday.", True),
+    ("place", "The plan was launched on Monday.", False),
+    ("number", "Sales rose by 8.2% last year.", True),
+    ("date", "The strike ended on 12 March.", True),
+    ("name", "The cup was won by Anna Berg.", True),
+])
+def test_has_answer_shape(kind: str, text: str, holds: bool) -> None:
+    question = {"place": "Where was it?", "number": "How much did sales rise?",
+                "date": "When did it end?", "name": "Who won the cup?"}[kind]
+    assert has_answer_shape(kind, text, question) is holds

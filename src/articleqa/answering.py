@@ -472,7 +472,8 @@ _ANSWER_SHAPES = {
                          r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                          r"eleven|twelve|twenty|thirty|forty|fifty|hundred|dozen)\b",
                          re.IGNORECASE),
-    "place": re.compile(r"\b(?:in|at|from|to|near)\s+(?:the\s+)?[A-Z][a-z]+"),
+    "place": re.compile(r"\b(?:in|at|from|to|near)\s+(?:the\s+)?[A-Z][a-z]+|"
+                        r"\b(?:city|town|village|capital|port|county|region|state) of [A-Z]"),
     "cause": re.compile(r"\b(?:because|due to|as a result|after|since|so that|in order to|"
                         r"reason|blamed|caused|thanks to|led to|means)\b", re.IGNORECASE),
 }
@@ -482,7 +483,8 @@ _ASKS_FOR = (  # the first that matches the question wins
                           re.IGNORECASE)),
     ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|time)\b",
                         re.IGNORECASE)),
-    ("place", re.compile(r"\bwhere\b|\bwhich (?:city|country|town|venue|place)\b",
+    ("place", re.compile(r"\bwhere\b|\bwhich (?:city|country|town|venue|place|ground|stadium|"
+                         r"county|region|state|island|street|hotel|hospital|prison|court)\b",
                          re.IGNORECASE)),
     ("name", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:company|firm|team|club|player|band|film|"
                         r"group|country)\b", re.IGNORECASE)),
