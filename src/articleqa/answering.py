@@ -217,24 +217,28 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     if names_them(text):
         return True
     said = outside_quotes(text)
-    anaphor = _PRONOUN_START.search(text)  # "He stressed", "The Director General explained"
     if any(_mentions_name(word, set(terms(said))) for word in wanted) or (
-            not anaphor and _speaker_named(said)):
+            not _PRONOUN_START.search(text) and _speaker_named(said)):
         return False  # "Mr Campbell said: ..."
-    goes_on = (anaphor or _PRONOUN_SPEAKS.search(said)
-               or text.lstrip()[:1] in _QUOTE_MARKS and not _mentions_speech(said))
-    if not goes_on:
+    if not _goes_on(text):
         return False
     body = article.body
     for earlier in reversed(sentence_spans(body, 0, sentence.start)):
         words = body[earlier.start : earlier.end]
         if names_them(words):
             return True
-        if _PRONOUN_START.search(words) or _PRONOUN_SPEAKS.search(outside_quotes(words)):
-            continue  # "He added ...": the same speaker goes on
-        if _speaker_named(outside_quotes(words)):
+        if not _goes_on(words) and _speaker_named(outside_quotes(words)):
             return False  # someone else spoke last
     return bool(wanted & set(terms(article.title)))
+
+
+def _goes_on(text: str) -> bool:
+    """Whether a sentence carries someone's words without naming them: it opens with a
+    pronoun or role ("He stressed", "The Director General explained"), gives speech to a
+    pronoun ('"...," he said') or is a quotation of its own."""
+    said = outside_quotes(text)
+    return bool(_PRONOUN_START.search(text) or _PRONOUN_SPEAKS.search(said)
+                or text.lstrip()[:1] in _QUOTE_MARKS and not _mentions_speech(said))
 
 
 #: Words that open a sentence before a name ("On Monday Mr Blair said"): not part of it.
@@ -252,8 +256,7 @@ def _speaker_named(words: str) -> str | None:
         match = pattern.search(words)
         if match is None:
             continue
-        name = match.group("name") if "name" in match.groupdict() else None
-        parts = (name or match.group("after")).split()
+        parts = (match.group("name") or match.groupdict().get("after") or "").split()
         while parts and parts[0].lower() in _OPENERS:
             parts.pop(0)
         if parts and " ".join(parts).lower() not in _PRONOUNS:
@@ -270,20 +273,14 @@ def quote_speaker(article: Article, sentence: Sentence) -> str | None:
     text = sentence.text
     if not any(mark in text for mark in _QUOTE_MARKS):
         return None
-    said = outside_quotes(text)
-    anaphor = _PRONOUN_START.search(text)
-    if not anaphor and (named := _speaker_named(said)):
+    if not _PRONOUN_START.search(text) and (named := _speaker_named(outside_quotes(text))):
         return named
-    if not (anaphor or _PRONOUN_SPEAKS.search(said)
-            or text.lstrip()[:1] in _QUOTE_MARKS and not _mentions_speech(said)):
+    if not _goes_on(text):
         return None
     body = article.body
     for earlier in list(reversed(sentence_spans(body, 0, sentence.start)))[:5]:
         words = body[earlier.start : earlier.end]
-        said = outside_quotes(words)
-        if _PRONOUN_START.search(words) or _PRONOUN_SPEAKS.search(said):
-            continue  # "He added ...": the same speaker goes on
-        if named := _speaker_named(said):
+        if not _goes_on(words) and (named := _speaker_named(outside_quotes(words))):
             return named
     return None
 
