@@ -285,6 +285,10 @@ def quote_speaker(article: Article, sentence: Sentence) -> str | None:
     return None
 
 
+#: A known role's title in a phrase (every one of them: the longest is the title).
+_TITLE = re.compile(r"\b(?:" + "|".join(map(re.escape, PERSON_ROLES)) + r")\b")
+
+
 def _is_role(speaker: str) -> bool:
     """Whether the speaker is a role, not a name: "the chancellor", "General Electric's chief
     executive", "Jamaica's finance minister"; not "Gazprom boss Alexey Miller" nor "the FBI's
@@ -293,7 +297,7 @@ def _is_role(speaker: str) -> bool:
     if words[-1][:1].isupper() and words[-1].lower() not in PERSON_ROLES:
         return False  # "the FBI's Pasquale Damuro" is a name
     return speaker.lower().startswith("the ") or words[-1].lower() in SPEAKER_ROLES or (
-        any(re.search(rf"\b{re.escape(title)}\b", speaker.lower()) for title in PERSON_ROLES))
+        _TITLE.search(speaker.lower()) is not None)
 
 
 _NAME_WORD = r"[A-Z][a-z-]*(?:['’][A-Z][a-z-]+)?"  # "Brown", "O'Sullivan", not "Gateshead's"
@@ -318,7 +322,7 @@ def _role_parts(role: str) -> tuple[str, frozenset[str], str]:
     known title stands whole."""
     phrase = role.lower().removeprefix("the ").strip()
     head = phrase.split(" of ")[0]
-    title = next((r for r in PERSON_ROLES if re.search(rf"\b{re.escape(r)}\b", head)), phrase)
+    title = max(_TITLE.findall(head), key=len, default=phrase)  # "chief executive", not "general"
     before = re.findall(r"[a-z]+", head.split(title)[0].replace("'s", ""))
     return (re.escape(title), frozenset(terms(phrase)) - frozenset(terms(title)),
             "".join(word[0] for word in before) if len(before) > 1 else "")
@@ -498,12 +502,16 @@ def asks_for(question: str) -> str | None:
 
 
 _WHO_VERB = re.compile(r"\bwho\s+(?:(?:first|then|finally|eventually|recently)\s+)?"
-                       r"(?P<verb>[a-z]+)\b", re.IGNORECASE)
+                       r"(?:[a-z]+-)?(?P<verb>[a-z]+)\b", re.IGNORECASE)  # "co-wrote": wrote
 _AUXILIARIES = frozenset("is was are were has have had did does do will would can could".split())
 _IRREGULAR = {"won": "win", "beat": "beat", "took": "take", "led": "lead", "ran": "run",
               "made": "make", "became": "become", "wrote": "write", "sold": "sell",
               "bought": "buy", "paid": "pay", "gave": "give", "got": "get", "sang": "sing",
-              "left": "leave", "came": "come", "found": "find", "held": "hold", "met": "meet"}
+              "left": "leave", "came": "come", "found": "find", "held": "hold", "met": "meet",
+              "written": "write", "taken": "take", "given": "give", "chose": "choose",
+              "chosen": "choose", "drove": "drive", "driven": "drive", "spoke": "speak",
+              "spoken": "speak", "broke": "break", "broken": "break", "stole": "steal",
+              "stolen": "steal", "began": "begin", "begun": "begin", "sung": "sing"}
 
 
 _MONTH_DAY = rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b"
