@@ -205,38 +205,39 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     if not wanted or not (any(mark in text for mark in _QUOTE_MARKS) or _mentions_speech(text)):
         return False
     holder = set(terms(role_holder(article, speaker) or "")) if role else set()
-    subject = _subject(article)
+    subject = _subject(article) if role else ""
 
-    def names_them(words: str) -> bool:
-        found = set(terms(outside_quotes(words)))  # '"... speak to Kevin Keegan"' is not his
+    def names_them(words: str, said: str) -> bool:
+        found = set(terms(said))  # '"... speak to Kevin Keegan"' is not his
         if role:  # "Mr Letwin attacked the chancellor": a role speaks as the verb's subject
             return bool(holder & found) or bool(wanted & found) and _role_speaks(
                 speaker, words, subject)
         return any(_mentions_name(word, found) for word in wanted)  # "Rothemond", "Rothemund"
 
-    if names_them(text):
-        return True
     said = outside_quotes(text)
+    if names_them(text, said):
+        return True
     if any(_mentions_name(word, set(terms(said))) for word in wanted) or (
             not _PRONOUN_START.search(text) and _speaker_named(said)):
         return False  # "Mr Campbell said: ..."
-    if not _goes_on(text):
+    if not _goes_on(text, said):
         return False
     body = article.body
     for earlier in reversed(sentence_spans(body, 0, sentence.start)):
         words = body[earlier.start : earlier.end]
-        if names_them(words):
+        said = outside_quotes(words)
+        if names_them(words, said):
             return True
-        if not _goes_on(words) and _speaker_named(outside_quotes(words)):
+        if not _goes_on(words, said) and _speaker_named(said):
             return False  # someone else spoke last
     return bool(wanted & set(terms(article.title)))
 
 
-def _goes_on(text: str) -> bool:
+def _goes_on(text: str, said: str) -> bool:
     """Whether a sentence carries someone's words without naming them: it opens with a
     pronoun or role ("He stressed", "The Director General explained"), gives speech to a
-    pronoun ('"...," he said') or is a quotation of its own."""
-    said = outside_quotes(text)
+    pronoun ('"...," he said') or is a quotation of its own. ``said`` is
+    ``outside_quotes(text)``."""
     return bool(_PRONOUN_START.search(text) or _PRONOUN_SPEAKS.search(said)
                 or text.lstrip()[:1] in _QUOTE_MARKS and not _mentions_speech(said))
 
@@ -273,14 +274,16 @@ def quote_speaker(article: Article, sentence: Sentence) -> str | None:
     text = sentence.text
     if not any(mark in text for mark in _QUOTE_MARKS):
         return None
-    if not _PRONOUN_START.search(text) and (named := _speaker_named(outside_quotes(text))):
+    said = outside_quotes(text)
+    if not _PRONOUN_START.search(text) and (named := _speaker_named(said)):
         return named
-    if not _goes_on(text):
+    if not _goes_on(text, said):
         return None
     body = article.body
     for earlier in list(reversed(sentence_spans(body, 0, sentence.start)))[:5]:
         words = body[earlier.start : earlier.end]
-        if not _goes_on(words) and (named := _speaker_named(outside_quotes(words))):
+        said = outside_quotes(words)
+        if not _goes_on(words, said) and (named := _speaker_named(said)):
             return named
     return None
 
@@ -296,8 +299,7 @@ def _is_role(speaker: str) -> bool:
     words = speaker.split()
     if words[-1][:1].isupper() and words[-1].lower() not in PERSON_ROLES:
         return False  # "the FBI's Pasquale Damuro" is a name
-    return speaker.lower().startswith("the ") or words[-1].lower() in SPEAKER_ROLES or (
-        _TITLE.search(speaker.lower()) is not None)
+    return speaker.lower().startswith("the ") or _TITLE.search(speaker.lower()) is not None
 
 
 _NAME_WORD = r"[A-Z][a-z-]*(?:['’][A-Z][a-z-]+)?"  # "Brown", "O'Sullivan", not "Gateshead's"
