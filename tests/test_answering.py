@@ -63,6 +63,8 @@ def assert_citations_are_sound(answer: Answer) -> None:
     ("What did he say about women in the police?", None),
     ("Why did Morocco want to host the assembly?", None),  # "want to" is not speech
     ("How much profit did Time Warner make?", None),
+    # The speaker ends at the first verb of speech, not at a later one ("claim").
+    ("What did Ann Kerr say in reply to the union's claim?", "Ann Kerr"),
 ])
 def test_question_speaker(question: str, speaker: str | None) -> None:
     assert question_speaker(question) == speaker
@@ -442,6 +444,33 @@ def test_a_bare_title_holds_the_role_of_what_the_article_is_about(speaker: str,
     text = body[body.index("But chairman"):]
     sentence = Sentence(0, body.index(text), len(body), text)
     assert spoken_by(article, sentence, speaker) is spoken
+
+
+@pytest.mark.parametrize(("text", "speaker", "spoken"), [
+    ('"The fares will fall," said Ann Kerr of the Ferry Council.',
+     "Ann Kerr of the Ferry Council", True),
+    # Not "Howard" for "Ward" (a near spelling of another name), nor the organisation's words.
+    ('"The fares will rise," Mr Howard said.', "Ann Ward of the Ferry Council", False),
+    ("The council said the ferry plans would put lives at risk.",
+     "Ann Ward of the Ferry Council", False),
+    # Named only as the owner of something another speaker mentions.
+    ("The Courier said it had seen details of Mr Kerr's visit.", "Ann Kerr", False),
+])
+def test_a_person_is_found_by_their_own_name(text: str, speaker: str, spoken: bool) -> None:
+    article = Article("a", "Ferry fares", text)
+    assert spoken_by(article, Sentence(0, 0, len(text), text), speaker) is spoken
+
+
+def test_a_title_held_at_another_firm_is_not_the_role() -> None:
+    text = ('Ann Kerr, Harbourline\'s chairman and chief executive, said the deal was '
+            '"a great opportunity for Portmere Ferries".')
+    article = Article("a", "Harbourline buys Portmere Ferries", text)
+    sentence = Sentence(0, 0, len(text), text)
+    assert spoken_by(article, sentence, "Harbourline's chief executive")
+    assert not spoken_by(article, sentence, "Portmere Ferries' chief executive")
+    text = "HL's chief executive Ann Kerr said the deal was done."
+    sentence = Sentence(0, 0, len(text), text)
+    assert spoken_by(Article("a", "Deal done", text), sentence, "Harbour Line's chief executive")
 
 
 def test_a_name_after_an_organisation_is_a_name_not_a_role() -> None:

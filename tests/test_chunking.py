@@ -14,6 +14,7 @@ from articleqa.chunking import (
     Span,
     chunk_article,
     paragraph_spans,
+    quote_open_at,
     quote_units,
     sentence_spans,
 )
@@ -133,6 +134,21 @@ def test_quote_units_merge_the_sentences_of_one_quotation() -> None:
         'She replied "Fine. Thank you."',
         "Nobody else spoke.",
     ]
+
+
+def test_a_quotation_left_open_ends_with_its_paragraph() -> None:
+    text = ('He said: "We wait. We hope.\n\n"Then we sail." The ferry left. '
+            'It was "late. Very late')
+    assert texts(text, quote_units(text, sentence_spans(text))) == [
+        'He said: "We wait. We hope.',
+        '"Then we sail."',
+        "The ferry left.",
+        'It was "late. Very late',
+    ]
+    # A passage that starts inside a quotation reads it as one.
+    start = text.index("We hope")
+    assert quote_open_at(text, start) and not quote_open_at(text, text.index('"Then'))
+    assert not quote_open_at(text, text.index("The ferry"))
 
 
 def test_a_quotation_left_open_runs_to_the_end_of_the_text() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from functools import lru_cache
 
-from articleqa.chunking import quote_units, sentence_spans
+from articleqa.chunking import quote_open_at, quote_units, sentence_spans
 from articleqa.lexical import terms
 from articleqa.readers.article import Article, normalise_text
 from articleqa.retrieval import Hit, hit_to_json
@@ -105,7 +105,7 @@ class Answer:
 _QUESTION_SPEAKER = re.compile(
     r"\b(?:what|how|why|when|where|which|who|whom|did|does|do|has|have|had)\b"
     r"(?:\s+\w+)?\s+(?:did|does|do|has|have|had|was|is)?\s*"
-    r"(?P<speaker>(?:the\s+)?[\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)\s+"
+    r"(?P<speaker>(?:the\s+)?[\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*?)\s+"  # up to the first verb
     rf"(?P<verb>{'|'.join(QUESTION_SPEECH_VERBS)})\b(?!\s+to\b)",  # not "want to host"
     re.IGNORECASE,
 )
@@ -164,7 +164,8 @@ def candidate_sentences(hits: Sequence[Hit], top: int | None = None) -> list[Sen
     seen: set[tuple[str, int]] = set()
     for number, hit in enumerate(hits[:top]):
         body = hit.article.body
-        units = quote_units(body, sentence_spans(body, hit.start, hit.end))
+        units = quote_units(body, sentence_spans(body, hit.start, hit.end),
+                            inside=quote_open_at(body, hit.start))
         for unit in units:
             text = body[unit.start : unit.end]
             if len(terms(text)) >= 3 and (hit.article.id, unit.start) not in seen:
@@ -191,6 +192,9 @@ def outside_quotes(text: str) -> str:
     return "".join(kept)
 
 
+_POSSESSIVE = re.compile(r"\b[A-Z][\w-]*['’]s\b")
+
+
 def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     """Whether the sentence carries words of ``speaker``: it quotes or reports speech and names
     them (or, for a role, the person the article names in it); or it goes on with someone's
@@ -198,9 +202,7 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     General explained"; it is a quotation of its own; "..., he said") and the nearest earlier
     sentence that names a speaker names them (or, with none, the headline does)."""
     role = _is_role(speaker)
-    # A person is named by their name, not by what describes them ("cocoa farmer Joshua ...").
-    name = " ".join(re.findall(r"\b[A-Z][\w'’-]*", speaker)) if not role else ""
-    wanted = set(terms(name or speaker)) - {"the"}
+    wanted = set(terms(speaker if role else _surname(speaker))) - {"the"}
     text = sentence.text
     if not wanted or not (any(mark in text for mark in _QUOTE_MARKS) or _mentions_speech(text)):
         return False
@@ -208,7 +210,8 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     subject = _subject(article) if role else ""
 
     def names_them(words: str, said: str) -> bool:
-        found = set(terms(said))  # '"... speak to Kevin Keegan"' is not his
+        # '"... speak to Kevin Keegan"' is not his, nor "details of Gen Musharraf's visit"
+        found = set(terms(_POSSESSIVE.sub(" ", said)))
         if role:  # "Mr Letwin attacked the chancellor": a role speaks as the verb's subject
             return bool(holder & found) or bool(wanted & found) and _role_speaks(
                 speaker, words, subject)
@@ -231,6 +234,15 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
         if not _goes_on(words, said) and _speaker_named(said):
             return False  # someone else spoke last
     return bool(wanted & set(terms(article.title)))
+
+
+def _surname(speaker: str) -> str:
+    """The name a person is called by in a report, their last: "Hannah Ward of the Refugee
+    Council" -> Ward, "Jupiter Research's Ian Fogg" -> Fogg, "cocoa farmer Joshua Osagie" ->
+    Osagie (not "Refugee", "Jupiter" nor "farmer"); the speaker whole if it names no one."""
+    person = re.split(r"\s+of\s+|,", speaker)[0].split("'s ")[-1].split("’s ")[-1]
+    names = re.findall(r"\b[A-Z][\w'’-]*", person)
+    return names[-1] if names else speaker
 
 
 def _goes_on(text: str, said: str) -> bool:
@@ -330,6 +342,10 @@ def _role_parts(role: str) -> tuple[str, frozenset[str], str]:
             "".join(word[0] for word in before) if len(before) > 1 else "")
 
 
+#: Whose a title is, just before it: "Metlife's chairman and " (then the title).
+_OWNER = re.compile(r"\b([A-Z][\w-]*['’]s?)\s+(?:[a-z]+\s+){0,3}$")
+
+
 def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
                 initials: str = "", subject: str = "") -> int:
     """How surely a mention of a role's title is that role: 0 for its shadow, former or
@@ -353,8 +369,13 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
     start, end = max(0, match.start() - 40), match.end() + 60
     window = re.split(r"[.!?][\"”’]?\s", text[start:match.start()])[-1] + match.group(0) + \
         re.split(r"[.!?][\"”’]?\s", text[match.end():end])[0]  # within its sentence
-    held = held_in(terms(window)) + bool(initials and re.search(rf"\b{initials.upper()}\b",
-                                                                  window))
+    def abbreviated_in(words: str) -> bool:
+        return bool(initials and re.search(rf"\b{initials.upper()}\b", words))
+
+    owner = _OWNER.search(text, max(0, match.start() - 40), match.start())
+    if owner and not held_in(terms(owner.group(1))) and not abbreviated_in(owner.group(1)):
+        return 0  # "Metlife's chairman and chief executive" for Citigroup's
+    held = held_in(terms(window)) + abbreviated_in(window)
     if held:
         return 1 + held
     near = re.findall(r"[\w'’-]+", text[max(0, match.start() - 25):match.start()])[-2:]
@@ -637,8 +658,9 @@ def _mentions_name(name: str, known: set[str]) -> bool:
     """Whether an article whose words are ``known`` holds a name of a question: itself, a word
     one letter away (users misspell names), or a name that stands for it ("England" for
     "English", "prime minister" for "PM")."""
-    if name in known or get_close_matches(name, known, n=1, cutoff=0.8):
-        return True
+    if name in known or any(word[0] == name[0] and abs(len(word) - len(name)) <= 1
+                            for word in get_close_matches(name, known, n=3, cutoff=0.8)):
+        return True  # "Rothemund" for "Rothemond", not "Howard" for "Ward"
     return any(all(word in known for word in other) for other in _EQUIVALENTS.get(name, ()))
 
 

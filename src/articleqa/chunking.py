@@ -60,6 +60,7 @@ _CLOSE_QUOTES = "”»"
 # Sentence end: terminal punctuation, then closing quotes/brackets, then whitespace.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
+_BLANK_LINE = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\S+")
 # The word before a full stop (at most 30 characters back), and the first character after it.
 _WORD_BEFORE = re.compile(r"([\w.'’-]+)$")
@@ -98,15 +99,17 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
     return spans
 
 
-def quote_units(text: str, sentences: Sequence[Span]) -> list[Span]:
+def quote_units(text: str, sentences: Sequence[Span], *, inside: bool = False) -> list[Span]:
     """Merges consecutive sentences that lie inside one quotation into a single span.
 
     Curly quotes are matched by direction; straight double quotes toggle. A quotation left
     open at the end of the paragraph merges nothing more (the text is probably unbalanced).
+    ``inside``: the first sentence stands inside a quotation opened before it.
     """
     units: list[Span] = []
-    inside = False
     for span in sentences:
+        if units and _BLANK_LINE.search(text, units[-1].end, span.start):
+            inside = False  # a new paragraph
         if inside and units:
             units[-1] = Span(units[-1].start, span.end)
         else:
@@ -265,6 +268,13 @@ def _ends_sentence(text: str, start: int, end: int, limit: int) -> bool:
         return True
     char = following.group(1)
     return not (char.islower() or char.isdigit() and text[start] == ".")
+
+
+def quote_open_at(text: str, offset: int) -> bool:
+    """Whether ``offset`` of ``text`` stands inside a quotation opened earlier in its paragraph."""
+    paragraph = _BLANK_LINE.search(text[:offset][::-1])
+    start = offset - paragraph.start() if paragraph else 0
+    return _quote_open_after(text[start:offset], False)
 
 
 def _quote_open_after(sentence: str, inside: bool) -> bool:
