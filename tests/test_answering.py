@@ -13,6 +13,7 @@ from articleqa.answering import (
     Sentence,
     answer_to_json,
     asks_for,
+    asks_words_of,
     build_answer,
     candidate_sentences,
     has_answer_shape,
@@ -430,6 +431,31 @@ def test_a_reply_without_the_asked_detail_is_a_refusal_that_names_it() -> None:
     assert answer.lacking == "an amount of money" and answer.evidence >= EVIDENCE_THRESHOLD
     assert "the closest passages do not give an amount of money" in answer.text
     assert answer_to_json(answer)["lacking"] == "an amount of money"
+
+
+def test_what_someone_said_is_answered_by_their_own_words_when_the_articles_hold_them(
+) -> None:
+    body = ("Harbourline has bought the Portmere ferry firm for £40m. Union leader Tom Hale "
+            "said the sale of the ferry firm would cost jobs. Harbourline's Ann Kerr said: "
+            "“Every crew keeps its boat.”")
+    article = Article("a", "Harbourline buys ferry firm", body)
+    hits = [Hit("c0", body, 0.9, 0, len(body), article)]
+    sentences = candidate_sentences(hits)
+    # Hale's words score highest, Kerr's too far below to join them; hers are still what the
+    # question asks for.
+    similarities = [0.9 if "Hale" in s.text else 0.0 for s in sentences]
+    answer = build_answer("What did Ann Kerr say about the sale of the ferry firm?", hits,
+                          sentences, similarities)
+    assert answer.answered and answer.speaker == "Ann Kerr"
+    assert [c.quote for c in answer.citations] == [sentences[-1].text]
+    # Nobody's words are Ben Ross's: the others' are all there is, under their own names.
+    answer = build_answer("What did Ben Ross say about the sale of the ferry firm?", hits,
+                          sentences, similarities)
+    assert answer.answered and answer.speaker is None
+    assert "Tom Hale" in answer.citations[0].quote and "Ben Ross said" not in answer.text
+    # "According to" asks for a figure someone gave, not for their words.
+    assert asks_words_of("According to Ben Ross, how much was paid?") is None
+    assert asks_words_of("What did Ben Ross tell the union?") == "Ben Ross"
 
 
 @pytest.mark.parametrize(("speaker", "spoken"), [

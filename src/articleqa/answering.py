@@ -20,6 +20,7 @@ from articleqa.readers.article import Article, normalise_text
 from articleqa.retrieval import Hit, hit_to_json
 from articleqa.timewindow import TimeWindow
 from articleqa.vocab import (
+    HEAD_TITLES,
     MONTHS,
     NAME_EQUIVALENTS,
     PERSON_ROLES,
@@ -109,6 +110,9 @@ _QUESTION_SPEAKER = re.compile(
     rf"(?P<verb>{'|'.join(QUESTION_SPEECH_VERBS)})\b(?!\s+to\b)",  # not "want to host"
     re.IGNORECASE,
 )
+#: The verbs of :data:`QUESTION_SPEECH_VERBS` that ask for what was said, not thought.
+_SPOKEN = frozenset(QUESTION_SPEECH_VERBS) - {"think", "thought", "believe", "feel", "mean",
+                                              "want"}
 _ACCORDING_TO = re.compile(r"\b(?i:according to) (?P<speaker>(?:the\s+)?[A-Z][\w.'’-]+"
                            r"(?:\s+[A-Z][\w.'’-]+)*)")
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|they|the same|the\s+(?:[a-z]+\s+){0,2}"
@@ -155,6 +159,16 @@ def question_speaker(question: str) -> str | None:
             if speaker.lower() not in _PRONOUNS and terms(speaker):
                 return speaker
     return None
+
+
+def asks_words_of(question: str) -> str | None:
+    """Who the question asks the very words of ("What did Hammouchi say about ...", "What did
+    the judge tell ..."), or None; not "according to X" (X's figures may be reported) nor
+    what someone thinks or wants."""
+    match = _QUESTION_SPEAKER.search(question)
+    if match is None or match.group("verb").lower() not in _SPOKEN:
+        return None
+    return question_speaker(question)
 
 
 def candidate_sentences(hits: Sequence[Hit], top: int | None = None) -> list[Sentence]:
@@ -333,12 +347,14 @@ def _role_parts(role: str) -> tuple[str, frozenset[str], str]:
     """The title in a role, as a regular expression, the words that qualify it, and their
     initials: "the Hessen economy minister" -> minister, {hessen, economy}, "he"; "General
     Electric's chief executive" -> chief executive, {general, electric}, "ge"; a role with no
-    known title stands whole."""
+    known title stands whole; a "head" is any of :data:`HEAD_TITLES`."""
     phrase = role.lower().removeprefix("the ").strip()
     head = phrase.split(" of ")[0]
     title = max(_TITLE.findall(head), key=len, default=phrase)  # "chief executive", not "general"
     before = re.findall(r"[a-z]+", head.split(title)[0].replace("'s", ""))
-    return (re.escape(title), frozenset(terms(phrase)) - frozenset(terms(title)),
+    titles = HEAD_TITLES if title == "head" else (title,)
+    return ("(?:" + "|".join(map(re.escape, sorted(titles, key=len, reverse=True))) + ")",
+            frozenset(terms(phrase)) - frozenset(terms(title)),
             "".join(word[0] for word in before) if len(before) > 1 else "")
 
 
@@ -736,16 +752,30 @@ def build_answer(
     more_of_speaker = wants_more and speaker is not None and any(row[1] for row in scored)
     if not scored or (best < threshold and not more_of_speaker):
         return _refusal(question, asked, hits, best)
-    chosen: list[Sentence] = []
-    for score, _, sentence in scored:
-        if score < scored[0][0] - SELECTION_MARGIN or len(chosen) == max_sentences:
-            break
-        if not _already_quoted(sentence.text, [c.text for c in chosen]):  # another copy's
-            chosen.append(sentence)
-    lacking = None if more_of_speaker else lacking_detail(asked, [c.text for c in chosen])
+    chosen = _select(scored, max_sentences)
+    lacking = None if more_of_speaker else lacking_detail(asked, [s.text for _, s in chosen])
+    if lacking is None and not any(own for own, _ in chosen) and asks_words_of(asked):
+        # Others' words about it answer less than the speaker's own, scoring lower.
+        own = [row for row in scored if row[1]]
+        if own and own[0][0] >= threshold + SELECTION_MARGIN:
+            chosen = _select(own, max_sentences)
     if lacking is not None:
         return _refusal(question, asked, hits, best, lacking)
-    return _compose(question, asked, hits, chosen, speaker, best)
+    return _compose(question, asked, hits, [s for _, s in chosen], speaker, best)
+
+
+def _select(scored: Sequence[tuple[float, bool, Sentence]],
+            max_sentences: int) -> list[tuple[bool, Sentence]]:
+    """The reply's sentences from candidates sorted best first: those within
+    :data:`SELECTION_MARGIN` of the first, one copy of each, with whether each is the asked
+    speaker's own words."""
+    chosen: list[tuple[bool, Sentence]] = []
+    for score, own, sentence in scored:
+        if score < scored[0][0] - SELECTION_MARGIN or len(chosen) == max_sentences:
+            break
+        if not _already_quoted(sentence.text, [s.text for _, s in chosen]):  # another copy's
+            chosen.append((own, sentence))
+    return chosen
 
 
 def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Sentence],

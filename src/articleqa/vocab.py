@@ -91,6 +91,11 @@ PERSON_ROLES = sorted((role.strip() for role in """prime minister|chief executiv
 #: are also verbs ("would judge Lit Idol").
 TITLE_ROLES = frozenset(PERSON_ROLES) - frozenset(
     "judge host star head coach captain skipper chair general official man".split())
+#: Titles that a question's generic "head" (of an organisation) stands for: "the head of the
+#: Greek athletics federation" is its "boss", Morocco's "head of national security" its
+#: "Director General of National Security".
+HEAD_TITLES = ("head", "boss", "chief", "chairman", "chairwoman", "president", "director",
+               "director general", "leader")
 #: The roles (of :data:`PERSON_ROLES`) that, opening a sentence as "The ... <role>" ("The
 #: Director General explained"), go on with the words of the speaker before them.
 SPEAKER_ROLES = ("official", "minister", "director", "chief", "chairman", "president", "manager",
