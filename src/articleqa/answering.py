@@ -366,7 +366,7 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
                 initials: str = "", subject: str = "") -> int:
     """How surely a mention of a role's title is that role: 0 for its shadow, former or
     deputy holder, or for a title qualified otherwise ("Nick Griffin, the BNP leader" for the
-    Tory leader); else 1 plus the number of the words that qualify the role in the mention's
+    Tory leader; "Metlife's chairman and chief executive" for Citigroup's); else 1 plus the number of the words that qualify the role in the mention's
     sentence ("Tory leader Michael Howard"; "economic" is near enough to "economy"; "GE's
     chief executive" has General Electric's initials). A bare title ("chairman John Wardle
     said") holds it when ``subject`` (the article's headline and lede) names what qualifies
@@ -382,12 +382,12 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
         return sum(any(word == wanted or len(word) >= 5 and word[:5] == wanted[:5]
                        for word in words) for wanted in qualifiers)
 
-    start, end = max(0, match.start() - 40), match.end() + 60
-    window = re.split(r"[.!?][\"”’]?\s", text[start:match.start()])[-1] + match.group(0) + \
-        re.split(r"[.!?][\"”’]?\s", text[match.end():end])[0]  # within its sentence
     def abbreviated_in(words: str) -> bool:
         return bool(initials and re.search(rf"\b{initials.upper()}\b", words))
 
+    start, end = max(0, match.start() - 40), match.end() + 60
+    window = re.split(r"[.!?][\"”’]?\s", text[start:match.start()])[-1] + match.group(0) + \
+        re.split(r"[.!?][\"”’]?\s", text[match.end():end])[0]  # within its sentence
     owner = _OWNER.search(text, max(0, match.start() - 40), match.start())
     if owner and not held_in(terms(owner.group(1))) and not abbreviated_in(owner.group(1)):
         return 0  # "Metlife's chairman and chief executive" for Citigroup's

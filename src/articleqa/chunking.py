@@ -272,8 +272,7 @@ def _ends_sentence(text: str, start: int, end: int, limit: int) -> bool:
 
 def quote_open_at(text: str, offset: int) -> bool:
     """Whether ``offset`` of ``text`` stands inside a quotation opened earlier in its paragraph."""
-    paragraph = _BLANK_LINE.search(text[:offset][::-1])
-    start = offset - paragraph.start() if paragraph else 0
+    start = max((blank.end() for blank in _BLANK_LINE.finditer(text, 0, offset)), default=0)
     return _quote_open_after(text[start:offset], False)
 
 
