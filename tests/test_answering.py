@@ -384,6 +384,25 @@ def test_quote_speaker_names_whose_words_a_sentence_carries(starts: str,
     assert quote_speaker(article, _sentence(hits, starts)) == speaker
 
 
+def test_a_speaker_named_before_what_they_are_between_commas_is_found() -> None:
+    body = ("Ferries will run again. “The crews are back,” Ann Kerr, from Harbourline's "
+            "Portmere office, one of its founders, told reporters. Ann Kerr, the firm's head, "
+            "said fares would not rise.")
+    article = Article("a", "Ferries back", body)
+    hits = [Hit("c0", body, 0.8, 0, len(body), article)]
+    assert quote_speaker(article, _sentence(hits, "“The crews")) == "Ann Kerr"
+
+
+def test_a_name_spelt_two_ways_is_one_speaker() -> None:
+    body = ("Ann Kerrigan opened the port. “We are ready,” Kerrigan said. He added: “Come "
+            "back soon.” “Ships wait for nobody,” Kerigan said.")
+    article = Article("a", "Port opens", body)
+    hits = [Hit("c0", body, 0.8, 0, len(body), article)]
+    sentences = candidate_sentences(hits)
+    answer = build_answer("What happened at the port?", hits, sentences, [0.9] * len(sentences))
+    assert answer.text.count("said:") == 1 and "Kerrigan said:" in answer.text
+
+
 def test_each_speakers_words_stand_under_their_own_name() -> None:
     article = Article("a", "Goal-line row", _TWO_MANAGERS)
     hits = [Hit("c0", _TWO_MANAGERS, 0.8, 0, len(_TWO_MANAGERS), article)]

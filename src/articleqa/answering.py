@@ -277,9 +277,18 @@ _SAID_NAME = re.compile(r"\b(?:said|says|added|adds|explained|continued|insisted
                         r"(?P<name>(?:(?:Mr|Mrs|Ms|Dr|Sir)\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)")
 
 
+#: "Abdellatif Hammouchi, Director General of National Security, said", "Richard Doherty,
+#: from Panasonic's Hollywood Laboratories, one of the pioneers of Blu-ray, told": a full name,
+#: what they are between commas, then the verb.
+_APPOSED_SPEAKER = re.compile(r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
+                              r"(?:,\s+[^,.;:\"“”]{3,90}){1,2},\s+(?:also\s+)?(?:"
+                              + "|".join(SPEECH_VERBS) + r")\b")
+
+
 def _speaker_named(words: str) -> str | None:
-    """The name ``words`` give speech to ("Mr Campbell said", "said Jol"), if any."""
-    for pattern in (_NAMED_SPEAKER, _SAID_NAME):
+    """The name ``words`` give speech to ("Mr Campbell said", "said Jol", "Ann Kerr, the
+    minister, said"), if any."""
+    for pattern in (_NAMED_SPEAKER, _SAID_NAME, _APPOSED_SPEAKER):
         match = pattern.search(words)
         if match is None:
             continue
@@ -366,9 +375,10 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
                 initials: str = "", subject: str = "") -> int:
     """How surely a mention of a role's title is that role: 0 for its shadow, former or
     deputy holder, or for a title qualified otherwise ("Nick Griffin, the BNP leader" for the
-    Tory leader; "Metlife's chairman and chief executive" for Citigroup's); else 1 plus the number of the words that qualify the role in the mention's
-    sentence ("Tory leader Michael Howard"; "economic" is near enough to "economy"; "GE's
-    chief executive" has General Electric's initials). A bare title ("chairman John Wardle
+    Tory leader; "Metlife's chairman and chief executive" for Citigroup's); else 1 plus the
+    number of the words that qualify the role in the mention's sentence ("Tory leader Michael
+    Howard"; "economic" is near enough to "economy"; "GE's chief executive" has General
+    Electric's initials). A bare title ("chairman John Wardle
     said") holds it when ``subject`` (the article's headline and lede) names what qualifies
     it ("Manchester City striker ...")."""
     before = text[max(0, match.start() - 10):match.start()].split(",")[-1]
@@ -461,9 +471,11 @@ def _role_holder(body: str, role: str, subject: str) -> str | None:
     return None
 
 
+_SPEECH_VERB = re.compile(rf"\b(?:{_SPEECH})\b", re.IGNORECASE)
+
+
 def _mentions_speech(text: str) -> bool:
-    lowered = f" {text.lower()} "
-    return any(f" {verb} " in lowered or f" {verb}," in lowered for verb in SPEECH_VERBS)
+    return _SPEECH_VERB.search(text) is not None  # "said", "said,", "said."
 
 
 #: Weights of what makes a sentence answer a question (see :func:`sentence_features`), fitted
@@ -817,11 +829,19 @@ def _runs_by_speaker(article: Article, group: list[Sentence],
             who: str | None = speaker
         else:
             who = quote_speaker(article, sentence)
-        if runs and runs[-1][0] == who:
+        if runs and _same_person(runs[-1][0], who):
             runs[-1][1].append(sentence)
         else:
             runs.append((who, [sentence]))
     return sorted(runs, key=lambda run: speaker is None or run[0] != speaker)
+
+
+def _same_person(one: str | None, other: str | None) -> bool:
+    """Whether two speakers are one person: the same surname, or a near spelling of it (an
+    article may spell a name two ways, "Hammouchi" and "Hamouchi")."""
+    if one is None or other is None:
+        return one is other
+    return _mentions_name(_surname(other).lower(), {_surname(one).lower()})
 
 
 def _refusal(question: str, asked: str, hits: Sequence[Hit], evidence: float,
