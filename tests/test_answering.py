@@ -47,6 +47,11 @@ def _sentence(hits: list[Hit], startswith: str) -> Sentence:
                 if s.text.startswith(startswith))
 
 
+def _one_passage(title: str, body: str) -> list[Hit]:
+    """The whole body as the one retrieved passage of an article."""
+    return [Hit("c0", body, 0.8, 0, len(body), Article("a", title, body))]
+
+
 def assert_citations_are_sound(answer: Answer) -> None:
     markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
     assert sorted(set(markers)) == [c.number for c in answer.citations]
@@ -379,8 +384,8 @@ _TWO_MANAGERS = (
 ])
 def test_quote_speaker_names_whose_words_a_sentence_carries(starts: str,
                                                             speaker: str | None) -> None:
-    article = Article("a", "Goal-line row", _TWO_MANAGERS)
-    hits = [Hit("c0", _TWO_MANAGERS, 0.8, 0, len(_TWO_MANAGERS), article)]
+    hits = _one_passage("Goal-line row", _TWO_MANAGERS)
+    article = hits[0].article
     assert quote_speaker(article, _sentence(hits, starts)) == speaker
 
 
@@ -388,24 +393,22 @@ def test_a_speaker_named_before_what_they_are_between_commas_is_found() -> None:
     body = ("Ferries will run again. “The crews are back,” Ann Kerr, from Harbourline's "
             "Portmere office, one of its founders, told reporters. Ann Kerr, the firm's head, "
             "said fares would not rise.")
-    article = Article("a", "Ferries back", body)
-    hits = [Hit("c0", body, 0.8, 0, len(body), article)]
+    hits = _one_passage("Ferries back", body)
+    article = hits[0].article
     assert quote_speaker(article, _sentence(hits, "“The crews")) == "Ann Kerr"
 
 
 def test_a_name_spelt_two_ways_is_one_speaker() -> None:
     body = ("Ann Kerrigan opened the port. “We are ready,” Kerrigan said. He added: “Come "
             "back soon.” “Ships wait for nobody,” Kerigan said.")
-    article = Article("a", "Port opens", body)
-    hits = [Hit("c0", body, 0.8, 0, len(body), article)]
+    hits = _one_passage("Port opens", body)
     sentences = candidate_sentences(hits)
     answer = build_answer("What happened at the port?", hits, sentences, [0.9] * len(sentences))
     assert answer.text.count("said:") == 1 and "Kerrigan said:" in answer.text
 
 
 def test_each_speakers_words_stand_under_their_own_name() -> None:
-    article = Article("a", "Goal-line row", _TWO_MANAGERS)
-    hits = [Hit("c0", _TWO_MANAGERS, 0.8, 0, len(_TWO_MANAGERS), article)]
+    hits = _one_passage("Goal-line row", _TWO_MANAGERS)
     sentences = candidate_sentences(hits)
     answer = build_answer("What did Rook say about the referee?", hits, sentences,
                           [0.9 if "referee" in s.text else 0.1 for s in sentences])
@@ -441,8 +444,7 @@ def test_lacking_detail_is_what_the_question_asks_and_no_quote_gives(
 def test_a_reply_without_the_asked_detail_is_a_refusal_that_names_it() -> None:
     body = ("Harbourline has bought the Portmere ferry firm. The ferry firm carries 2m "
             "passengers a year and runs six boats.")
-    article = Article("a", "Harbourline buys ferry firm", body)
-    hits = [Hit("c0", body, 0.9, 0, len(body), article)]
+    hits = _one_passage("Harbourline buys ferry firm", body)
     sentences = candidate_sentences(hits)
     answer = build_answer("How much did Harbourline pay for the Portmere ferry firm?", hits,
                           sentences, [0.9] * len(sentences))
@@ -457,8 +459,7 @@ def test_what_someone_said_is_answered_by_their_own_words_when_the_articles_hold
     body = ("Harbourline has bought the Portmere ferry firm for £40m. Union leader Tom Hale "
             "said the sale of the ferry firm would cost jobs. Harbourline's Ann Kerr said: "
             "“Every crew keeps its boat.”")
-    article = Article("a", "Harbourline buys ferry firm", body)
-    hits = [Hit("c0", body, 0.9, 0, len(body), article)]
+    hits = _one_passage("Harbourline buys ferry firm", body)
     sentences = candidate_sentences(hits)
     # Hale's words score highest, Kerr's too far below to join them; hers are still what the
     # question asks for.
