@@ -136,6 +136,17 @@ def test_quote_units_merge_the_sentences_of_one_quotation() -> None:
     ]
 
 
+def test_a_straight_quote_opens_after_a_space_and_closes_elsewhere() -> None:
+    # The second paragraph of Kerr's words lost its line break: its opening mark goes on
+    # with the quotation, and the next sentence is the article's own again.
+    text = 'He said: "We lost. "We must win," said Kerr. The ferry left. "Late," she said.'
+    assert texts(text, quote_units(text, sentence_spans(text))) == [
+        'He said: "We lost. "We must win," said Kerr.',
+        "The ferry left.",
+        '"Late," she said.',
+    ]
+
+
 def test_a_quotation_left_open_ends_with_its_paragraph() -> None:
     text = ('He said: "We wait. We hope.\n\n"Then we sail." The ferry left. '
             'It was "late. Very late')

@@ -102,8 +102,11 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
 def quote_units(text: str, sentences: Sequence[Span], *, inside: bool = False) -> list[Span]:
     """Merges consecutive sentences that lie inside one quotation into a single span.
 
-    Curly quotes are matched by direction; straight double quotes toggle. A quotation left
-    open at the end of the paragraph merges nothing more (the text is probably unbalanced).
+    Curly quotes are matched by direction. A straight double quote opens a quotation where it
+    follows a space (or starts the text) and closes one elsewhere: '"We lost. "We must win,"
+    he said.' is one quotation (a paragraph of the same speaker's words whose line break was
+    lost), not one closed at '"We' with the rest outside. A quotation left open at the end of
+    the paragraph merges nothing more (the text is probably unbalanced).
     ``inside``: the first sentence stands inside a quotation opened before it.
     """
     units: list[Span] = []
@@ -277,11 +280,13 @@ def quote_open_at(text: str, offset: int) -> bool:
 
 
 def _quote_open_after(sentence: str, inside: bool) -> bool:
-    for char in sentence:
-        if char in _OPEN_QUOTES or (char == '"' and not inside):
+    for at, char in enumerate(sentence):
+        if char in _OPEN_QUOTES:
             inside = True
-        elif char in _CLOSE_QUOTES or (char == '"' and inside):
+        elif char in _CLOSE_QUOTES:
             inside = False
+        elif char == '"':  # opens after a space; one inside a quotation goes on with it
+            inside = at == 0 or sentence[at - 1] in " \n\t(:—–"
     return inside
 
 
