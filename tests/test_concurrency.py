@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import articleqa.index as index_module
+import articleqa.store as store_module
 from articleqa import ArticleIndex
 from articleqa.embedding import HashEncoder
 from articleqa.store import IndexStore
@@ -211,3 +212,70 @@ def test_threads_read_through_connections_of_their_own(tmp_path: Path) -> None:
         store.close()
     with pytest.raises(Exception, match="closed"):
         store.counts()
+
+
+def test_a_reader_holding_a_deleted_segment_never_meets_another_under_its_name(
+        tmp_path: Path) -> None:
+    # Removing the only article of the newest segment deletes that segment; the next ingest
+    # must not reuse its name, or a reader that still holds the old one reads the wrong file.
+    for number, text in enumerate(["Harbour lanterns\n\nFishermen lit lanterns on the pier.",
+                                   "Orchard frost\n\nA late frost hit the apple orchards.",
+                                   "Glacier drones\n\nDrones measured the glacier's tongue."]):
+        (tmp_path / f"{number}.txt").write_text(text, encoding="utf-8")
+    with ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(), llm=None) as writer, \
+            ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(), llm=None) as reader:
+        writer.ingest([tmp_path / "0.txt"], progress=False)
+        frost = writer.ingest([tmp_path / "1.txt"], progress=False).added[0]
+        assert reader.search_one("apple frost", k=2)[0].article.id == frost  # holds both
+        writer.remove(frost)
+        writer.ingest([tmp_path / "2.txt"], progress=False)
+        titles = [hit.article.title for hit in reader.search_one("glacier drones", k=2)]
+        assert titles == ["Glacier drones", "Harbour lanterns"]
+        assert len(list((tmp_path / "ix" / "segments").glob("*.faiss"))) == 2
+
+
+def _three_segments(tmp_path: Path) -> ArticleIndex:
+    for number in range(3):
+        (tmp_path / f"{number}.txt").write_text(
+            f"Bridge story {number}\n\nThe council met about the bridge on day {number}.",
+            encoding="utf-8")
+    writer = ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(), llm=None)
+    for number in range(3):
+        writer.ingest([tmp_path / f"{number}.txt"], progress=False)  # a segment each
+    return writer
+
+
+def test_a_segment_merged_away_while_a_reader_loads_it_is_read_again_not_damage(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = _three_segments(tmp_path)
+    with writer, ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(), llm=None) as reader:
+        digest, merged = store_module._file_digest, []
+
+        def merge_after_the_digest(file: Path) -> str:
+            value = digest(file)
+            if file.suffix == ".faiss" and not merged:  # between the digest and FAISS's read
+                merged.append(file.name)
+                with writer._store.writing():  # noqa: SLF001 - the race needs the store
+                    writer._store.merge_segments(max_segments=1)  # noqa: SLF001
+            return value
+
+        monkeypatch.setattr(store_module, "_file_digest", merge_after_the_digest)
+        assert merged == [] and len(reader.search_one("council bridge", k=3)) == 3
+        assert merged
+
+
+def test_the_size_counts_nothing_for_a_file_renamed_while_it_is_walked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _three_segments(tmp_path) as index:
+        stray = tmp_path / "ix" / "segments" / "000009.faiss.tmp"  # as a writer leaves it
+        stray.write_bytes(b"0" * 10)
+        is_file = Path.is_file
+
+        def renamed_after_listing(path: Path) -> bool:
+            found = is_file(path)
+            if path == stray:
+                path.unlink()  # renamed by the writer before its size is read
+            return found
+
+        monkeypatch.setattr(Path, "is_file", renamed_after_listing)
+        assert index.info()["size_bytes"] > 0

@@ -390,7 +390,14 @@ class IndexStore:
         return row[0] if row else None
 
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+        total = 0
+        for file in self.path.rglob("*"):
+            # A writer renames its temporary files and deletes merged segments and the digest
+            # while this walks the folder: a file gone between listing and stat counts nothing.
+            with contextlib.suppress(FileNotFoundError):
+                if file.is_file():
+                    total += file.stat().st_size
+        return total
 
     @_reads
     def known_article_ids(self, ids: Iterable[str]) -> set[str]:
@@ -892,10 +899,7 @@ class IndexStore:
                                  (cursor.lastrowid, lexical))
             if chunks:
                 checksum = self._write_segment(name, np.asarray(ids, dtype=np.int64), vectors)
-                self._db.execute(
-                    "INSERT INTO segments (name, vectors, created, checksum) VALUES (?, ?, ?, ?)",
-                    (name, len(ids), added, checksum),
-                )
+                self._record_segment(name, len(ids), added, checksum)
             self._db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_ingest', ?)", (added,)
             )
@@ -1023,10 +1027,7 @@ class IndexStore:
         with self._transaction():
             if merged is not None:
                 checksum = self._write_index(name, merged)
-                self._db.execute(
-                    "INSERT INTO segments (name, vectors, created, checksum) VALUES (?, ?, ?, ?)",
-                    (name, merged.ntotal, _now(), checksum),
-                )
+                self._record_segment(name, merged.ntotal, _now(), checksum)
                 self._db.execute(
                     f"UPDATE chunks SET segment = ? WHERE segment IN ({marks})", (name, *chosen)
                 )
@@ -1090,6 +1091,9 @@ class IndexStore:
                 # copy in the page cache (segments are never changed).
                 index = ann.read_segment(file)
             except RuntimeError as error:
+                if not file.exists():  # deleted after its digest was read: a merge replaced it
+                    raise _SegmentGone(f"{file} is missing; the index is damaged: {REBUILD}"
+                                       ) from None
                 problem = f"FAISS cannot read it ({str(error).splitlines()[0]})"
         if index is not None and index.d != self.manifest.dimension:
             problem = f"its vectors have dimension {index.d}, not {self.manifest.dimension}"
@@ -1219,10 +1223,21 @@ class IndexStore:
             "writable")
 
     def _next_segment_name(self) -> str:
+        """A name no segment ever had: a reader still holding a deleted segment (a merge that
+        left no vectors deletes the newest) must not find another under its name."""
         row = self._db.execute("SELECT max(name) FROM segments").fetchone()
         on_disk = [int(p.stem) for p in (self.path / SEGMENTS).glob("*.faiss") if p.stem.isdigit()]
-        last = max([int(row[0]) if row[0] else 0, *on_disk])
+        used = self._db.execute("SELECT value FROM meta WHERE key = 'last_segment'").fetchone()
+        last = max([int(row[0]) if row[0] else 0, int(used[0]) if used else 0, *on_disk])
         return f"{last + 1:06d}"
+
+    def _record_segment(self, name: str, vectors: int, created: str, checksum: str) -> None:
+        self._db.execute(
+            "INSERT INTO segments (name, vectors, created, checksum) VALUES (?, ?, ?, ?)",
+            (name, vectors, created, checksum),
+        )
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_segment', ?)",
+                         (name,))
 
     def _delete_orphans(self) -> None:
         live = {r[0] for r in self._db.execute("SELECT name FROM segments")}
