@@ -279,3 +279,20 @@ def test_the_size_counts_nothing_for_a_file_renamed_while_it_is_walked(
 
         monkeypatch.setattr(Path, "is_file", renamed_after_listing)
         assert index.info()["size_bytes"] > 0
+
+
+def test_an_index_opens_while_another_writer_merges_its_segments_away(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _three_segments(tmp_path) as writer:
+        exists, merged = Path.exists, []
+
+        def merge_after_the_listing(path: Path) -> bool:
+            if path.suffix == ".faiss" and not merged:  # the open has read the segment list
+                merged.append(path.name)
+                with writer._store.writing():  # noqa: SLF001 - the race needs the store
+                    writer._store.merge_segments(max_segments=1)  # noqa: SLF001
+            return exists(path)
+
+        monkeypatch.setattr(Path, "exists", merge_after_the_listing)
+        with ArticleIndex.open(tmp_path / "ix", encoder=HashEncoder(), llm=None) as reader:
+            assert merged and len(reader.search_one("council bridge", k=3)) == 3

@@ -1066,12 +1066,18 @@ class IndexStore:
                 f"{self.path / RECORDS} lacks the tables {sorted(missing)}; the index is damaged:"
                 f" rebuild it by ingesting the articles again into an empty folder"
             )
-        for (name,) in self._db.execute("SELECT name FROM segments"):
-            if not (self.path / SEGMENTS / f"{name}.faiss").exists():
+        for _ in range(5):
+            listed = [name for (name,) in self._db.execute("SELECT name FROM segments")]
+            missing = [n for n in listed if not (self.path / SEGMENTS / f"{n}.faiss").exists()]
+            if not missing:
+                return
+            current = {name for (name,) in self._db.execute("SELECT name FROM segments")}
+            if missing[0] in current:  # not a merge that replaced it since the list was read
                 raise IndexCorruptError(
-                    f"{self.path / SEGMENTS / name}.faiss is missing; the index is damaged:"
-                    f" rebuild it by ingesting the articles again into an empty folder"
+                    f"{self.path / SEGMENTS / missing[0]}.faiss is missing; the index is "
+                    f"damaged: rebuild it by ingesting the articles again into an empty folder"
                 )
+        raise IndexCorruptError(f"{self.path} keeps changing while it opens; try again")
 
     def _load_segment(self, name: str, expected: int, checksum: str | None) -> faiss.Index:
         file = self.path / SEGMENTS / f"{name}.faiss"
