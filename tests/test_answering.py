@@ -501,6 +501,9 @@ def test_a_bare_title_holds_the_role_of_what_the_article_is_about(speaker: str,
      "Ann Ward of the Ferry Council", False),
     # Named only as the owner of something another speaker mentions.
     ("The Courier said it had seen details of Mr Kerr's visit.", "Ann Kerr", False),
+    # Asked, not speaking.
+    ("Ann Kerr has been asked to explain her comments about the fares.", "Ann Kerr", False),
+    ("Ann Kerr was told to explain the fares.", "Ann Kerr", False),
 ])
 def test_a_person_is_found_by_their_own_name(text: str, speaker: str, spoken: bool) -> None:
     article = Article("a", "Ferry fares", text)

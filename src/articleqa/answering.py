@@ -471,7 +471,9 @@ def _role_holder(body: str, role: str, subject: str) -> str | None:
     return None
 
 
-_SPEECH_VERB = re.compile(rf"\b(?:{_SPEECH})\b", re.IGNORECASE)
+#: A verb of speech, not in the passive ("Wenger has been asked to explain", "he was told").
+_SPEECH_VERB = re.compile(rf"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bbeing )(?<!\bis )"
+                          rf"(?<!\bare )(?<!\bbe )\b(?:{_SPEECH})\b", re.IGNORECASE)
 
 
 def _mentions_speech(text: str) -> bool:
