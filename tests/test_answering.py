@@ -334,6 +334,9 @@ def test_words_that_go_on_after_the_role_holder_is_named_are_theirs(later: str,
     ("the game should carry on.” Ferguson said", " Ferguson said"),  # closes one begun before
     ("“Nobody asked me about it.", ""),  # goes on past the sentence
     ("Nobody was asked, he said.", "Nobody was asked, he said."),
+    # Markup an article quotes: an attribute's value is a quotation, not the end of one.
+    ('Ann Kerr said she pasted <img onerror="x()"> into the box.',
+     "Ann Kerr said she pasted <img onerror=> into the box."),
 ])
 def test_outside_quotes_keeps_only_the_reporting_words(text: str, outside: str) -> None:
     assert outside_quotes(text) == outside

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from functools import lru_cache
 
-from articleqa.chunking import quote_open_at, quote_units, sentence_spans
+from articleqa.chunking import quote_open_at, quote_units, sentence_spans, straight_quote_opens
 from articleqa.lexical import terms
 from articleqa.readers.article import Article, normalise_text
 from articleqa.retrieval import Hit, hit_to_json
@@ -191,11 +191,11 @@ def candidate_sentences(hits: Sequence[Hit], top: int | None = None) -> list[Sen
 def outside_quotes(text: str) -> str:
     """``text`` without the words it quotes: '"We will stay," said Jol.' -> ', said Jol.'. A
     quotation that goes on past the text, or closes one begun before it, is cut too; a
-    straight quote opens after a space ('said: "We'), else it closes."""
+    straight quote opens unless it follows a word or its punctuation ('said: "We', but 'win,"')."""
     kept: list[str] = []
     inside = False
     for at, char in enumerate(text):
-        if char in "“«" or char == '"' and (at == 0 or text[at - 1] in " \n\t(:—–"):
+        if char in "“«" or char == '"' and straight_quote_opens(text, at):
             inside = True
         elif char in "”»\"":
             if not inside:

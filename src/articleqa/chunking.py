@@ -102,11 +102,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
 def quote_units(text: str, sentences: Sequence[Span], *, inside: bool = False) -> list[Span]:
     """Merges consecutive sentences that lie inside one quotation into a single span.
 
-    Curly quotes are matched by direction. A straight double quote opens a quotation where it
-    follows a space (or starts the text) and closes one elsewhere: '"We lost. "We must win,"
-    he said.' is one quotation (a paragraph of the same speaker's words whose line break was
-    lost), not one closed at '"We' with the rest outside. A quotation left open at the end of
-    the paragraph merges nothing more (the text is probably unbalanced).
+    Curly quotes are matched by direction. A straight double quote closes a quotation right
+    after a word or its punctuation and opens one elsewhere (:func:`straight_quote_opens`):
+    '"We lost. "We must win," he said.' is one quotation (a paragraph of the same speaker's
+    words whose line break was lost), not one closed at '"We' with the rest outside. A
+    quotation left open at the end of the paragraph merges nothing more (the text is probably
+    unbalanced).
     ``inside``: the first sentence stands inside a quotation opened before it.
     """
     units: list[Span] = []
@@ -285,9 +286,16 @@ def _quote_open_after(sentence: str, inside: bool) -> bool:
             inside = True
         elif char in _CLOSE_QUOTES:
             inside = False
-        elif char == '"':  # opens after a space; one inside a quotation goes on with it
-            inside = at == 0 or sentence[at - 1] in " \n\t(:—–"
+        elif char == '"':  # one that opens inside a quotation goes on with it
+            inside = straight_quote_opens(sentence, at)
     return inside
+
+
+def straight_quote_opens(text: str, at: int) -> bool:
+    """Whether the straight double quote at ``text[at]`` opens a quotation: it closes one
+    right after a word or the punctuation that ends one ('win," he said'), and opens one
+    anywhere else ('said "We', 'told: "We', an attribute's '="x"')."""
+    return at == 0 or not (text[at - 1].isalnum() or text[at - 1] in ".,!?;…'’)]%")
 
 
 def _trim(text: str, start: int, end: int) -> Span | None:
