@@ -378,9 +378,9 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
     Tory leader; "Metlife's chairman and chief executive" for Citigroup's); else 1 plus the
     number of the words that qualify the role in the mention's sentence ("Tory leader Michael
     Howard"; "economic" is near enough to "economy"; "GE's chief executive" has General
-    Electric's initials). A bare title ("chairman John Wardle
-    said") holds it when ``subject`` (the article's headline and lede) names what qualifies
-    it ("Manchester City striker ...")."""
+    Electric's initials). A bare title ("chairman John Wardle said") holds it when
+    ``subject`` (the article's headline and lede) names what qualifies it ("Manchester City
+    striker ...")."""
     before = text[max(0, match.start() - 10):match.start()].split(",")[-1]
     between = match.groupdict().get("between") or ""
     if _OTHER_HOLDER.search(before + " " + between):
