@@ -401,6 +401,18 @@ def test_a_speaker_named_before_what_they_are_between_commas_is_found() -> None:
     assert quote_speaker(article, _sentence(hits, "“The crews")) == "Ann Kerr"
 
 
+def test_words_a_pronoun_of_the_other_sex_goes_on_with_are_not_theirs() -> None:
+    body = ("Tom Kerr runs the ferry line. Mr Kerr told reporters the fares would fall. "
+            "“Nobody told the ferry crews about the new fares,” she said. “The crews found "
+            "out about the fares from passengers,” he said.")
+    hits = _one_passage("Fares to fall", body)
+    article = hits[0].article
+    assert not spoken_by(article, _sentence(hits, "“Nobody told"), "Tom Kerr")
+    assert spoken_by(article, _sentence(hits, "“The crews found"), "Tom Kerr")
+    assert quote_speaker(article, _sentence(hits, "“Nobody told")) is None
+    assert quote_speaker(article, _sentence(hits, "“The crews found")) == "Mr Kerr"
+
+
 def test_a_name_spelt_two_ways_is_one_speaker() -> None:
     body = ("Ann Kerrigan opened the port. “We are ready,” Kerrigan said. He added: “Come "
             "back soon.” “Ships wait for nobody,” Kerigan said.")

@@ -240,6 +240,8 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     if not _goes_on(text, said):
         return False
     body = article.body
+    if _pronoun_contradicts(body, text, said, role_holder(article, speaker) if role else speaker):
+        return False  # "Mr Johnson", then '"...," she said'
     for earlier in reversed(sentence_spans(body, 0, sentence.start)):
         words = body[earlier.start : earlier.end]
         said = outside_quotes(words)
@@ -248,6 +250,22 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
         if not _goes_on(words, said) and _speaker_named(said):
             return False  # someone else spoke last
     return bool(wanted & set(terms(article.title)))
+
+
+#: Titles that tell a person's sex: an article's "Mr Johnson" is not the "she" who speaks.
+_TITLED = {"he": "Mrs|Ms|Miss|Dame|Lady", "she": "Mr|Sir|Lord"}  # what each pronoun is not
+
+
+def _pronoun_contradicts(body: str, text: str, said: str, person: str | None) -> bool:
+    """Whether the sentence gives its words to "he" or "she" ('"...," she said', "He added")
+    while the article titles ``person`` as the other ("Mr Johnson")."""
+    speaks = _PRONOUN_SPEAKS.search(said) or _PRONOUN_START.search(text)
+    pronoun = next((word for word in re.findall(r"[a-z]+", speaks.group(0).lower())
+                    if word in _TITLED), None) if speaks else None
+    if pronoun is None or not person:
+        return False
+    other = rf"\b(?:{_TITLED[pronoun]})\.?\s+{re.escape(_surname(person))}\b"
+    return re.search(other, body) is not None
 
 
 def _surname(speaker: str) -> str:
@@ -317,9 +335,9 @@ def quote_speaker(article: Article, sentence: Sentence) -> str | None:
     body = article.body
     for earlier in list(reversed(sentence_spans(body, 0, sentence.start)))[:5]:
         words = body[earlier.start : earlier.end]
-        said = outside_quotes(words)
-        if not _goes_on(words, said) and (named := _speaker_named(said)):
-            return named
+        reporting = outside_quotes(words)
+        if not _goes_on(words, reporting) and (named := _speaker_named(reporting)):
+            return None if _pronoun_contradicts(body, text, said, named) else named
     return None
 
 
