@@ -392,25 +392,31 @@ def test_quote_speaker_names_whose_words_a_sentence_carries(starts: str,
     assert quote_speaker(article, _sentence(hits, starts)) == speaker
 
 
-def test_a_speaker_named_before_what_they_are_between_commas_is_found() -> None:
-    body = ("Ferries will run again. “The crews are back,” Ann Kerr, from Harbourline's "
+_APPOSED = ("Ferries will run again. “The crews are back,” Ann Kerr, from Harbourline's "
             "Portmere office, one of its founders, told reporters. Ann Kerr, the firm's head, "
             "said fares would not rise.")
-    hits = _one_passage("Ferries back", body)
-    article = hits[0].article
-    assert quote_speaker(article, _sentence(hits, "“The crews")) == "Ann Kerr"
+_HE_AND_SHE = ("Tom Kerr runs the ferry line. Mr Kerr told reporters the fares would fall. "
+               "“Nobody told the ferry crews about the new fares,” she said. “The crews found "
+               "out about the fares from passengers,” he said.")
 
 
-def test_words_a_pronoun_of_the_other_sex_goes_on_with_are_not_theirs() -> None:
-    body = ("Tom Kerr runs the ferry line. Mr Kerr told reporters the fares would fall. "
-            "“Nobody told the ferry crews about the new fares,” she said. “The crews found "
-            "out about the fares from passengers,” he said.")
-    hits = _one_passage("Fares to fall", body)
-    article = hits[0].article
-    assert not spoken_by(article, _sentence(hits, "“Nobody told"), "Tom Kerr")
-    assert spoken_by(article, _sentence(hits, "“The crews found"), "Tom Kerr")
-    assert quote_speaker(article, _sentence(hits, "“Nobody told")) is None
-    assert quote_speaker(article, _sentence(hits, "“The crews found")) == "Mr Kerr"
+@pytest.mark.parametrize(("body", "starts", "speaker"), [
+    (_APPOSED, "“The crews", "Ann Kerr"),  # named before what they are, between commas
+    (_HE_AND_SHE, "“Nobody told", None),   # "she" goes on, after "Mr Kerr"
+    (_HE_AND_SHE, "“The crews found", "Mr Kerr"),
+])
+def test_quote_speaker_reads_appositions_and_pronouns(body: str, starts: str,
+                                                      speaker: str | None) -> None:
+    hits = _one_passage("Ferries", body)
+    assert quote_speaker(hits[0].article, _sentence(hits, starts)) == speaker
+
+
+@pytest.mark.parametrize(("starts", "spoken"), [("“Nobody told", False),
+                                                ("“The crews found", True)])
+def test_words_a_pronoun_of_the_other_sex_goes_on_with_are_not_theirs(starts: str,
+                                                                      spoken: bool) -> None:
+    hits = _one_passage("Fares to fall", _HE_AND_SHE)
+    assert spoken_by(hits[0].article, _sentence(hits, starts), "Tom Kerr") is spoken
 
 
 def test_a_name_spelt_two_ways_is_one_speaker() -> None:
