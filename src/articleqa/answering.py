@@ -220,7 +220,8 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     text = sentence.text
     if not wanted or not (any(mark in text for mark in _QUOTE_MARKS) or _mentions_speech(text)):
         return False
-    holder = set(terms(role_holder(article, speaker) or "")) if role else set()
+    person = role_holder(article, speaker) if role else speaker  # None: no one named in it
+    holder = set(terms(person or "")) if role else set()
     subject = _subject(article) if role else ""
 
     def names_them(words: str, said: str) -> bool:
@@ -240,7 +241,7 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     if not _goes_on(text, said):
         return False
     body = article.body
-    if _pronoun_contradicts(body, text, said, role_holder(article, speaker) if role else speaker):
+    if _pronoun_contradicts(body, text, said, person):
         return False  # "Mr Johnson", then '"...," she said'
     for earlier in reversed(sentence_spans(body, 0, sentence.start)):
         words = body[earlier.start : earlier.end]
@@ -416,7 +417,7 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
     start, end = max(0, match.start() - 40), match.end() + 60
     window = re.split(r"[.!?][\"”’]?\s", text[start:match.start()])[-1] + match.group(0) + \
         re.split(r"[.!?][\"”’]?\s", text[match.end():end])[0]  # within its sentence
-    owner = _OWNER.search(text, max(0, match.start() - 40), match.start())
+    owner = _OWNER.search(text, start, match.start())
     if owner and not held_in(terms(owner.group(1))) and not abbreviated_in(owner.group(1)):
         return 0  # "Metlife's chairman and chief executive" for Citigroup's
     held = held_in(terms(window)) + abbreviated_in(window)

@@ -173,6 +173,10 @@ class ChunkRecord:
 REBUILD = "rebuild it by ingesting the articles again into an empty folder"
 
 
+def _missing(segment: Path) -> str:
+    return f"{segment} is missing; the index is damaged: {REBUILD}"
+
+
 @dataclass(frozen=True)
 class Batch:
     """Articles with their passages, the passages' vectors (row i is ``chunks[i]``'s) and the
@@ -1073,10 +1077,7 @@ class IndexStore:
                 return
             current = {name for (name,) in self._db.execute("SELECT name FROM segments")}
             if missing[0] in current:  # not a merge that replaced it since the list was read
-                raise IndexCorruptError(
-                    f"{self.path / SEGMENTS / missing[0]}.faiss is missing; the index is "
-                    f"damaged: rebuild it by ingesting the articles again into an empty folder"
-                )
+                raise IndexCorruptError(_missing(self.path / SEGMENTS / f"{missing[0]}.faiss"))
         raise IndexCorruptError(f"{self.path} keeps changing while it opens; try again")
 
     def _load_segment(self, name: str, expected: int, checksum: str | None) -> faiss.Index:
@@ -1084,7 +1085,7 @@ class IndexStore:
         try:
             digest = _file_digest(file)  # read in blocks: a large segment is never held twice
         except FileNotFoundError:
-            raise _SegmentGone(f"{file} is missing; the index is damaged: {REBUILD}") from None
+            raise _SegmentGone(_missing(file)) from None
         except OSError as error:
             raise IndexCorruptError(f"{file} cannot be read ({error.strerror or error}); "
                                     f"if the index is damaged, {REBUILD}") from None
@@ -1098,8 +1099,7 @@ class IndexStore:
                 index = ann.read_segment(file)
             except RuntimeError as error:
                 if not file.exists():  # deleted after its digest was read: a merge replaced it
-                    raise _SegmentGone(f"{file} is missing; the index is damaged: {REBUILD}"
-                                       ) from None
+                    raise _SegmentGone(_missing(file)) from None
                 problem = f"FAISS cannot read it ({str(error).splitlines()[0]})"
         if index is not None and index.d != self.manifest.dimension:
             problem = f"its vectors have dimension {index.d}, not {self.manifest.dimension}"
