@@ -399,11 +399,15 @@ _HE_AND_SHE = ("Tom Kerr runs the ferry line. Mr Kerr told reporters the fares w
                "“Nobody told the ferry crews about the new fares,” she said. “The crews found "
                "out about the fares from passengers,” he said.")
 
+_OWNED = ("Ray Voss sold the house. “She wants some quiet,” said Voss's spokeswoman Lena Holt. "
+          "“The tour goes on,” said Ray Voss's manager.")
 
 @pytest.mark.parametrize(("body", "starts", "speaker"), [
     (_APPOSED, "“The crews", "Ann Kerr"),  # named before what they are, between commas
     (_HE_AND_SHE, "“Nobody told", None),   # "she" goes on, after "Mr Kerr"
     (_HE_AND_SHE, "“The crews found", "Mr Kerr"),
+    (_OWNED, "“She wants", "Lena Holt"),      # the one named after the owner's role
+    (_OWNED, "“The tour goes", "Ray Voss's manager"),  # a role without a name
 ])
 def test_quote_speaker_reads_appositions_and_pronouns(body: str, starts: str,
                                                       speaker: str | None) -> None:

@@ -115,12 +115,15 @@ _SPOKEN = frozenset(QUESTION_SPEECH_VERBS) - {"think", "thought", "believe", "fe
                                               "want"}
 _ACCORDING_TO = re.compile(r"\b(?i:according to) (?P<speaker>(?:the\s+)?[A-Z][\w.'’-]+"
                            r"(?:\s+[A-Z][\w.'’-]+)*)")
-_PRONOUN_START = re.compile(r"^\W*(?:he|she|they|the same|the\s+(?:[a-z]+\s+){0,2}"
+#: A sentence opening with a pronoun or a role ("He added", "The minister said"), not a
+#: quotation that does ('"He is ready," said Jol').
+_PRONOUN_START = re.compile(r"^[^\w“”\"«»]*(?:he|she|they|the same|the\s+(?:[a-z]+\s+){0,2}"
                             rf"(?:{'|'.join(SPEAKER_ROLES)}))\b", re.IGNORECASE)
 _NAMED_SPEAKER = re.compile(
     r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\s+(?:also\s+)?(?:"
     + "|".join(SPEECH_VERBS) + r")\b"
     r"|\b(?:" + "|".join(SPEECH_VERBS) + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
+    r"(?<!['’]s)(?![\w'’])"  # not "said Ray Voss's manager" (see _SAID_NAME)
 )
 _PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "this", "that"}
 #: Speech given to a pronoun: '"...," he said', 'she added that'.
@@ -291,9 +294,12 @@ def _goes_on(text: str, said: str) -> bool:
 _OPENERS = frozenset("""on in at but and the a an last this that then also however yet so
     while after before when""".split()) | frozenset(WEEKDAYS) | frozenset(MONTHS)
 #: "said Jol", "added Mr Reid": one name after the verb (the verbs whose object is not a
-#: listener, unlike "told" or "urged").
-_SAID_NAME = re.compile(r"\b(?:said|says|added|adds|explained|continued|insisted|noted)\s+"
-                        r"(?P<name>(?:(?:Mr|Mrs|Ms|Dr|Sir)\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)")
+#: listener, unlike "told" or "urged"); "said Kidman's publicist Wendy Day": the name after
+#: the owner's role, or "said Voss's manager.": the role.
+_SAID_NAME = re.compile(r"\b(?:said|says|added|adds|explained|continued|insisted|noted)\s+(?:"
+                        r"(?P<owned>(?:[A-Z][\w-]*\s+)*[A-Z][\w-]*['’]s\s+(?:[a-z-]+\s+)?[a-z-]+)"
+                        r"(?:\s+(?P<named>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)|(?=\s*[,.;:!?\"“”]|$))"
+                        r"|(?P<name>(?:(?:Mr|Mrs|Ms|Dr|Sir)\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*))")
 
 
 #: "Abdellatif Hammouchi, Director General of National Security, said", "Richard Doherty,
@@ -311,7 +317,9 @@ def _speaker_named(words: str) -> str | None:
         match = pattern.search(words)
         if match is None:
             continue
-        parts = (match.group("name") or match.groupdict().get("after") or "").split()
+        found = match.groupdict()
+        parts = next((found[g] for g in ("named", "owned", "name", "after")
+                      if found.get(g)), "").split()
         while parts and parts[0].lower() in _OPENERS:
             parts.pop(0)
         if parts and " ".join(parts).lower() not in _PRONOUNS:
@@ -559,8 +567,8 @@ _ASKS_FOR = (  # the first that matches the question wins
     ("place", re.compile(r"\bwhere\b|\bwhich (?:city|country|town|venue|place|ground|stadium|"
                          r"county|region|state|island|street|hotel|hospital|prison|court)\b",
                          re.IGNORECASE)),
-    ("name", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:company|firm|team|club|player|band|film|"
-                        r"group|country)\b", re.IGNORECASE)),
+    ("name", re.compile(r"\bwho(?:m|se)?\b|^\W*(?:(?:in|at|on|from|for|by|to|with|of)\s+)?"
+                        r"which\b", re.IGNORECASE)),
     ("cause", re.compile(r"\bwhy\b|\bhow (?:did|does|do|is|was|will|can|could)\b|\breason\b",
                          re.IGNORECASE)),
 )
