@@ -134,6 +134,39 @@ def test_the_same_sentence_in_two_copies_of_a_story_is_quoted_once() -> None:
     assert answer.answered and sum("voted" in q for q in quotes) == 1, quotes
 
 
+_GOES_ON = ("Ferry fares will rise in May. “Nobody can stop the rise,” said Ann Kerr, who "
+            "runs the Portmere line.\n\n“The harbour board sets the fees.”\n\n"
+            "“We cannot refund tickets,” said Tom Hale. Fares fell in 2004.")
+
+
+@pytest.mark.parametrize(("question", "starts", "quoted"), [
+    ("Can anyone stop the fare rise?", "“Nobody can stop", "“The harbour board sets the fees.”"),
+    ("Will tickets be refunded?", "“We cannot refund", None),  # what follows quotes no one
+    ("When will ferry fares rise?", "Ferry fares will", None),  # gives no one speech
+])
+def test_a_quote_comes_with_the_words_that_go_on_after_it(question: str, starts: str,
+                                                          quoted: str | None) -> None:
+    hits = _one_passage("Fares", _GOES_ON)
+    sentences = candidate_sentences(hits)
+    answer = build_answer(question, hits, sentences,
+                          [0.9 if s.text.startswith(starts) else 0.1 for s in sentences],
+                          max_sentences=1)
+    assert_citations_are_sound(answer)
+    (citation,) = answer.citations
+    assert citation.quote.startswith(starts)
+    assert (quoted in citation.quote) if quoted else citation.quote == _sentence(hits, starts).text
+
+
+def test_a_quote_and_the_words_that_go_on_are_quoted_once_when_both_are_chosen() -> None:
+    hits = _one_passage("Fares", _GOES_ON)
+    sentences = candidate_sentences(hits)
+    answer = build_answer("Can anyone stop the fare rise?", hits, sentences,
+                          [0.9 if "Nobody" in s.text or "harbour" in s.text else 0.1
+                           for s in sentences], max_sentences=2)
+    assert_citations_are_sound(answer)
+    assert [c.quote.count("harbour board") for c in answer.citations] == [1], answer.text
+
+
 def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> None:
     article = _overview_hits()[0].article  # Hespress, 24 November 2025, on Interpol's assembly
     assert not unmet_constraints("What did Hammouchi say about cybercrime?", article)
@@ -401,6 +434,8 @@ _HE_AND_SHE = ("Tom Kerr runs the ferry line. Mr Kerr told reporters the fares w
 
 _OWNED = ("Ray Voss sold the house. “She wants some quiet,” said Voss's spokeswoman Lena Holt. "
           "“The tour goes on,” said Ray Voss's manager.")
+_FILMS = ("Ana Ruiz sold the house. The star of Rain Man and Tootsie said films were poor. "
+          "“I lost the spark,” he added.")
 
 @pytest.mark.parametrize(("body", "starts", "speaker"), [
     (_APPOSED, "“The crews", "Ann Kerr"),  # named before what they are, between commas
@@ -408,6 +443,7 @@ _OWNED = ("Ray Voss sold the house. “She wants some quiet,” said Voss's spok
     (_HE_AND_SHE, "“The crews found", "Mr Kerr"),
     (_OWNED, "“She wants", "Lena Holt"),      # the one named after the owner's role
     (_OWNED, "“The tour goes", "Ray Voss's manager"),  # a role without a name
+    (_FILMS, "“I lost the spark", None),  # "of Rain Man and Tootsie said": Tootsie is a film
 ])
 def test_quote_speaker_reads_appositions_and_pronouns(body: str, starts: str,
                                                       speaker: str | None) -> None:

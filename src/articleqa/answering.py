@@ -120,7 +120,8 @@ _ACCORDING_TO = re.compile(r"\b(?i:according to) (?P<speaker>(?:the\s+)?[A-Z][\w
 _PRONOUN_START = re.compile(r"^[^\w“”\"«»]*(?:he|she|they|the same|the\s+(?:[a-z]+\s+){0,2}"
                             rf"(?:{'|'.join(SPEAKER_ROLES)}))\b", re.IGNORECASE)
 _NAMED_SPEAKER = re.compile(
-    r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\s+(?:also\s+)?(?:"
+    r"(?<!\bof )(?<!\band )(?<!\bin )(?<!\bfrom )(?<!\bfor )(?<!\bat )(?<!\bby )(?<!\bwith )"
+    r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\s+(?:also\s+)?(?:"  # not "of Tootsie said"
     + "|".join(SPEECH_VERBS) + r")\b"
     r"|\b(?:" + "|".join(SPEECH_VERBS) + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
     r"(?<!['’]s)(?![\w'’])"  # not "said Ray Voss's manager" (see _SAID_NAME)
@@ -802,7 +803,8 @@ def build_answer(
             chosen = _select(own, max_sentences)
     if lacking is not None:
         return _refusal(question, asked, hits, best, lacking)
-    return _compose(question, asked, hits, [s for _, s in chosen], speaker, best)
+    return _compose(question, asked, hits, _with_words_that_go_on(hits, [s for _, s in chosen]),
+                    speaker, best)
 
 
 def _select(scored: Sequence[tuple[float, bool, Sentence]],
@@ -817,6 +819,43 @@ def _select(scored: Sequence[tuple[float, bool, Sentence]],
         if not _already_quoted(sentence.text, [s.text for _, s in chosen]):  # another copy's
             chosen.append((own, sentence))
     return chosen
+
+
+#: The most a quotation that goes on may add to a sentence that gives speech.
+GOES_ON_CHARS = 400
+
+
+def _with_words_that_go_on(hits: Sequence[Hit], chosen: list[Sentence]) -> list[Sentence]:
+    """Each chosen sentence that gives someone speech, with the quotation right after it when
+    that goes on with the same words, unnamed ('..., said Eric Kraus, a strategist.' then
+    '"The Russian government has sovereign immunity."'): a reader reads both."""
+    grown = []
+    for sentence in chosen:
+        body = hits[sentence.hit].article.body
+        if any(mark in sentence.text for mark in _QUOTE_MARKS) or _mentions_speech(
+                sentence.text):
+            end = min(len(body), sentence.end + 2 * GOES_ON_CHARS)
+            spans = sentence_spans(body, sentence.end, end)[: None if end == len(body) else -1]
+            units = quote_units(body, spans)  # (the last span read may have been cut)
+            text = body[units[0].start : units[0].end] if units else ""
+            if any(mark in text for mark in _QUOTE_MARKS) and _goes_on(text, outside_quotes(text)):
+                fits = [span.end for span in spans if span.end <= units[0].end
+                        and span.end - units[0].start <= GOES_ON_CHARS]
+                if fits:
+                    sentence = Sentence(sentence.hit, sentence.start, fits[-1],
+                                        body[sentence.start : fits[-1]])
+        grown.append(sentence)
+    kept: list[Sentence] = []
+    for sentence in grown:  # two that now overlap are quoted as one
+        body = hits[sentence.hit].article.body
+        at = next((i for i, o in enumerate(kept) if hits[o.hit].article.body is body
+                   and o.start < sentence.end and sentence.start < o.end), None)
+        if at is None:
+            kept.append(sentence)
+        else:
+            start, end = min(kept[at].start, sentence.start), max(kept[at].end, sentence.end)
+            kept[at] = Sentence(kept[at].hit, start, end, body[start:end])
+    return kept
 
 
 def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Sentence],
