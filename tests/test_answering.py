@@ -71,6 +71,10 @@ def assert_citations_are_sound(answer: Answer) -> None:
     ("How much profit did Time Warner make?", None),
     # The speaker ends at the first verb of speech, not at a later one ("claim").
     ("What did Ann Kerr say in reply to the union's claim?", "Ann Kerr"),
+    # "Which X told ...?" asks who X is: no one is named yet.
+    ("Which Labour backbencher told the PM to stop?", None),
+    ("Who told the club about the bid?", None),
+    ("Which club did Wenger say was the best?", "Wenger"),
 ])
 def test_question_speaker(question: str, speaker: str | None) -> None:
     assert question_speaker(question) == speaker
@@ -436,6 +440,9 @@ _OWNED = ("Ray Voss sold the house. “She wants some quiet,” said Voss's spok
           "“The tour goes on,” said Ray Voss's manager.")
 _FILMS = ("Ana Ruiz sold the house. The star of Rain Man and Tootsie said films were poor. "
           "“I lost the spark,” he added.")
+_TITLED = ("“The pack played well,” said England coach Ann Ruiz. “We are glad,” said Pip and "
+           "Jo executive producer Ian Bell. “Nobody saw it coming,” a fan told BBC News. "
+           "“The rule is broken,” the critic said Mr Hale's \"golden rule\" was dead.")
 
 @pytest.mark.parametrize(("body", "starts", "speaker"), [
     (_APPOSED, "“The crews", "Ann Kerr"),  # named before what they are, between commas
@@ -444,6 +451,10 @@ _FILMS = ("Ana Ruiz sold the house. The star of Rain Man and Tootsie said films 
     (_OWNED, "“She wants", "Lena Holt"),      # the one named after the owner's role
     (_OWNED, "“The tour goes", "Ray Voss's manager"),  # a role without a name
     (_FILMS, "“I lost the spark", None),  # "of Rain Man and Tootsie said": Tootsie is a film
+    (_TITLED, "“The pack", "Ann Ruiz"),     # "said England coach Ann Ruiz"
+    (_TITLED, "“We are", "Ian Bell"),       # "said Pip and Jo executive producer Ian Bell"
+    (_TITLED, "“Nobody", None),             # the listener: "told BBC News"
+    (_TITLED, "“The rule", None),           # "said Mr Hale's ..." is no one's words
 ])
 def test_quote_speaker_reads_appositions_and_pronouns(body: str, starts: str,
                                                       speaker: str | None) -> None:

@@ -27,6 +27,7 @@ from articleqa.vocab import (
     QUESTION_SPEECH_VERBS,
     SPEAKER_ROLES,
     SPEECH_VERBS,
+    TITLES,
     WEEKDAYS,
 )
 
@@ -103,9 +104,10 @@ class Answer:
         return self.window.describe(self.undated_skipped, widened=self.widened)
 
 
-_QUESTION_SPEAKER = re.compile(
-    r"\b(?:what|how|why|when|where|which|who|whom|did|does|do|has|have|had)\b"
-    r"(?:\s+\w+)?\s+(?:did|does|do|has|have|had|was|is)?\s*"
+_QUESTION_SPEAKER = re.compile(  # "which/who" + a verb asks who: "Which MP told ...?"
+    r"\b(?:(?:what|how|why|when|where|did|does|do|has|have|had)\b(?:\s+\w+)?\s+"
+    r"(?:did|does|do|has|have|had|was|is)?|(?:which|who|whom)\b(?:\s+\w+)?\s+"
+    r"(?:did|does|do|has|have|had|was|is)\b)\s*"
     r"(?P<speaker>(?:the\s+)?[\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*?)\s+"  # up to the first verb
     rf"(?P<verb>{'|'.join(QUESTION_SPEECH_VERBS)})\b(?!\s+to\b)",  # not "want to host"
     re.IGNORECASE,
@@ -119,11 +121,15 @@ _ACCORDING_TO = re.compile(r"\b(?i:according to) (?P<speaker>(?:the\s+)?[A-Z][\w
 #: quotation that does ('"He is ready," said Jol').
 _PRONOUN_START = re.compile(r"^[^\w“”\"«»]*(?:he|she|they|the same|the\s+(?:[a-z]+\s+){0,2}"
                             rf"(?:{'|'.join(SPEAKER_ROLES)}))\b", re.IGNORECASE)
+#: Verbs of speech that put the speaker after them ("said Jol"), unlike "told" or "urged",
+#: whose object is a listener ("told BBC News").
+_SAYS = ("said|says|added|adds|explained|continued|insisted|noted|stressed|argued|claimed|"
+         "admitted|replied|commented|declared")
 _NAMED_SPEAKER = re.compile(
     r"(?<!\bof )(?<!\band )(?<!\bin )(?<!\bfrom )(?<!\bfor )(?<!\bat )(?<!\bby )(?<!\bwith )"
     r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\s+(?:also\s+)?(?:"  # not "of Tootsie said"
     + "|".join(SPEECH_VERBS) + r")\b"
-    r"|\b(?:" + "|".join(SPEECH_VERBS) + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
+    r"|\b(?:" + _SAYS + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
     r"(?<!['’]s)(?![\w'’])"  # not "said Ray Voss's manager" (see _SAID_NAME)
 )
 _PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "this", "that"}
@@ -294,13 +300,16 @@ def _goes_on(text: str, said: str) -> bool:
 #: Words that open a sentence before a name ("On Monday Mr Blair said"): not part of it.
 _OPENERS = frozenset("""on in at but and the a an last this that then also however yet so
     while after before when""".split()) | frozenset(WEEKDAYS) | frozenset(MONTHS)
-#: "said Jol", "added Mr Reid": one name after the verb (the verbs whose object is not a
-#: listener, unlike "told" or "urged"); "said Kidman's publicist Wendy Day": the name after
-#: the owner's role, or "said Voss's manager.": the role.
-_SAID_NAME = re.compile(r"\b(?:said|says|added|adds|explained|continued|insisted|noted)\s+(?:"
-                        r"(?P<owned>(?:[A-Z][\w-]*\s+)*[A-Z][\w-]*['’]s\s+(?:[a-z-]+\s+)?[a-z-]+)"
-                        r"(?:\s+(?P<named>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)|(?=\s*[,.;:!?\"“”]|$))"
-                        r"|(?P<name>(?:(?:Mr|Mrs|Ms|Dr|Sir)\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*))")
+#: "said Jol", "added Mr Reid": the name after the verb; "said England coach Ann Ruiz",
+#: "said Kidman's publicist Wendy Day": the name after what they are; "said Voss's manager.":
+#: the role. A name that owns something is not the speaker ("said Mr Brown's plan").
+_SAID_NAME = re.compile(
+    rf"\b(?:{_SAYS})\s+(?:"
+    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w'’-]*)*\s+(?:[a-z-]+\s+){1,3}"
+    r"(?P<named>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
+    r"|(?P<owned>(?:[A-Z][\w-]*\s+)*[A-Z][\w-]*['’]s\s+(?:[a-z-]+\s+)?(?:"
+    + "|".join(map(re.escape, PERSON_ROLES)) + r"))(?=\s*[,.;:!?\"“”]|$)"
+    r"|(?P<name>(?:(?:Mr|Mrs|Ms|Dr|Sir)\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*))")
 
 
 #: "Abdellatif Hammouchi, Director General of National Security, said", "Richard Doherty,
@@ -309,6 +318,9 @@ _SAID_NAME = re.compile(r"\b(?:said|says|added|adds|explained|continued|insisted
 _APPOSED_SPEAKER = re.compile(r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
                               r"(?:,\s+[^,.;:\"“”]{3,90}){1,2},\s+(?:also\s+)?(?:"
                               + "|".join(SPEECH_VERBS) + r")\b")
+
+
+_POSSESSIVE_END = re.compile(r"['’]s$")
 
 
 def _speaker_named(words: str) -> str | None:
@@ -323,8 +335,10 @@ def _speaker_named(words: str) -> str | None:
                       if found.get(g)), "").split()
         while parts and parts[0].lower() in _OPENERS:
             parts.pop(0)
-        if parts and " ".join(parts).lower() not in _PRONOUNS:
-            return " ".join(parts)
+        name = " ".join(parts)
+        if parts and name.lower() not in _PRONOUNS | TITLES and (
+                found.get("owned") or not _POSSESSIVE_END.search(name)):
+            return name
     return None
 
 
