@@ -38,7 +38,8 @@ class Citation:
 
     Attributes:
         number: The ``n`` of the marker; ``answer.citations[n - 1]`` is this citation.
-        hit: The passage the quote comes from (with its article).
+        hit: The passage the quote comes from (with its article). A quote may run on past
+            the passage's end with the words that go on after it (see ``build_answer``).
         quote: The quoted words: ``hit.article.body[start:end]``.
         start: Offset of the quote in the article body.
         end: End offset (exclusive) of the quote in the article body.
@@ -783,7 +784,8 @@ def build_answer(
         rarities: The weight of each of some words by how rare it is in the index (its
             inverse document frequency), all read from one state of the index; 1 for all by
             default.
-        max_sentences: At most this many quoted sentences.
+        max_sentences: At most this many quoted sentences (each with the quotation that goes
+            on after it, unnamed, when it gives someone speech).
         threshold: Minimum evidence to answer.
 
     Returns:
