@@ -842,36 +842,42 @@ GOES_ON_CHARS = 400
 
 
 def _with_words_that_go_on(hits: Sequence[Hit], chosen: list[Sentence]) -> list[Sentence]:
-    """Each chosen sentence that gives someone speech, with the quotation right after it when
-    that goes on with the same words, unnamed ('..., said Eric Kraus, a strategist.' then
-    '"The Russian government has sovereign immunity."'): a reader reads both."""
-    grown = []
-    for sentence in chosen:
-        body = hits[sentence.hit].article.body
-        if any(mark in sentence.text for mark in _QUOTE_MARKS) or _mentions_speech(
-                sentence.text):
-            end = min(len(body), sentence.end + 2 * GOES_ON_CHARS)
-            spans = sentence_spans(body, sentence.end, end)[: None if end == len(body) else -1]
-            units = quote_units(body, spans)  # (the last span read may have been cut)
-            text = body[units[0].start : units[0].end] if units else ""
-            if any(mark in text for mark in _QUOTE_MARKS) and _goes_on(text, outside_quotes(text)):
-                fits = [span.end for span in spans if span.end <= units[0].end
-                        and span.end - units[0].start <= GOES_ON_CHARS]
-                if fits:
-                    sentence = Sentence(sentence.hit, sentence.start, fits[-1],
-                                        body[sentence.start : fits[-1]])
-        grown.append(sentence)
+    """Each chosen sentence with the words that go on after it (:func:`_goes_on_to`); two
+    that then overlap are quoted as one."""
     kept: list[Sentence] = []
-    for sentence in grown:  # two that now overlap are quoted as one
-        body = hits[sentence.hit].article.body
-        at = next((i for i, o in enumerate(kept) if hits[o.hit].article.body is body
-                   and o.start < sentence.end and sentence.start < o.end), None)
-        if at is None:
-            kept.append(sentence)
-        else:
-            start, end = min(kept[at].start, sentence.start), max(kept[at].end, sentence.end)
-            kept[at] = Sentence(kept[at].hit, start, end, body[start:end])
+    for sentence in chosen:
+        article = hits[sentence.hit].article
+        start, end = sentence.start, _goes_on_to(article.body, sentence)
+        at = next((i for i, other in enumerate(kept)
+                   if hits[other.hit].article.id == article.id
+                   and other.start < end and start < other.end), None)
+        if at is not None:
+            start, end = min(start, kept[at].start), max(end, kept[at].end)
+            sentence = kept.pop(at)
+        kept.insert(len(kept) if at is None else at,
+                    Sentence(sentence.hit, start, end, article.body[start:end]))
     return kept
+
+
+def _goes_on_to(body: str, sentence: Sentence) -> int:
+    """Where a sentence that gives someone speech ends with the quotation right after it, when
+    that goes on with the same words, unnamed ('..., said Eric Kraus, a strategist.' then
+    '"The Russian government has sovereign immunity."'): whole sentences, up to
+    :data:`GOES_ON_CHARS` more. Otherwise the sentence's own end."""
+    if not (any(mark in sentence.text for mark in _QUOTE_MARKS)
+            or _mentions_speech(sentence.text)):
+        return sentence.end
+    end = min(len(body), sentence.end + 2 * GOES_ON_CHARS)
+    spans = sentence_spans(body, sentence.end, end)
+    if end < len(body):
+        spans = spans[:-1]  # it may have been cut
+    units = quote_units(body, spans)
+    text = body[units[0].start : units[0].end] if units else ""
+    if not (any(mark in text for mark in _QUOTE_MARKS) and _goes_on(text, outside_quotes(text))):
+        return sentence.end
+    fits = [span.end for span in spans
+            if span.end <= units[0].end and span.end - units[0].start <= GOES_ON_CHARS]
+    return fits[-1] if fits else sentence.end
 
 
 def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Sentence],
