@@ -171,6 +171,18 @@ def test_a_quote_and_the_words_that_go_on_are_quoted_once_when_both_are_chosen()
     assert [c.quote.count("harbour board") for c in answer.citations] == [1], answer.text
 
 
+def test_words_that_go_on_are_quoted_once_when_two_passages_hold_them() -> None:
+    cut = _GOES_ON.index("“The harbour")
+    hits = [Hit(f"c{n}", _GOES_ON[start:end], 0.8, start, end,
+                Article("a", "Fares", (_GOES_ON + " ")[:-1]))  # a copy of the article each
+            for n, (start, end) in enumerate([(0, cut), (cut, len(_GOES_ON))])]
+    sentences = candidate_sentences(hits)
+    answer = build_answer("Can anyone stop the fare rise?", hits, sentences,
+                          [0.9 if "Nobody" in s.text or "harbour" in s.text else 0.1
+                           for s in sentences], max_sentences=2)
+    assert [c.quote.count("harbour board") for c in answer.citations] == [1], answer.text
+
+
 def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> None:
     article = _overview_hits()[0].article  # Hespress, 24 November 2025, on Interpol's assembly
     assert not unmet_constraints("What did Hammouchi say about cybercrime?", article)
