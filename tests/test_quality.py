@@ -165,3 +165,12 @@ def test_postgres_gives_the_folder_figures(results: dict, postgres_results: dict
                                            metric: str) -> None:
     """The issue's bar: within 0.01 of the folder store at k = 5 (HNSW ef_search 100)."""
     assert abs(_metric(postgres_results, mode, metric) - _metric(results, mode, metric)) <= 0.01
+
+
+def test_a_quote_comes_with_the_speakers_words_that_go_on(whole_index: ArticleIndex) -> None:
+    # The strategist is named in one sentence; his reason is the quotation after it.
+    answer = whole_index.ask("Why can nobody sue the Russian state over the Yuganskneftegas "
+                             "sale, according to a Sovlink strategist?")
+    quote = next(c.quote for c in answer.citations if "Sovlink" in c.quote)
+    assert "sovereign immunity" in quote, answer.text
+    assert "Eric Kraus said:" in answer.text
