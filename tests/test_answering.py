@@ -183,6 +183,17 @@ def test_words_that_go_on_are_quoted_once_when_two_passages_hold_them() -> None:
     assert [c.quote.count("harbour board") for c in answer.citations] == [1], answer.text
 
 
+def test_the_lead_spells_the_speaker_as_the_article_does() -> None:
+    body = ("Charles Kennedy spoke in Leeds. “Tax must be fair,” said Mr Kennedy. "
+            "The party met on Monday.")
+    hits = _one_passage("Tax plans", body)
+    sentences = candidate_sentences(hits)
+    answer = build_answer("What did Charles Kenedy say about tax?", hits, sentences,
+                          [0.9 if "Tax must" in s.text else 0.1 for s in sentences],
+                          max_sentences=1)
+    assert "Charles Kennedy said:" in answer.text and answer.speaker == "Charles Kennedy"
+
+
 def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> None:
     article = _overview_hits()[0].article  # Hespress, 24 November 2025, on Interpol's assembly
     assert not unmet_constraints("What did Hammouchi say about cybercrime?", article)

@@ -9,6 +9,7 @@ the question and lists the closest passages as related reading, not as an answer
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
@@ -893,8 +894,9 @@ def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Senten
         for number, (who, run) in enumerate(_runs_by_speaker(article, group, speaker)):
             if who is not None and who == speaker:  # the one asked about: name their role's
                 holder = role_holder(article, speaker) if _is_role(speaker) else None
-                quoted_speaker = quoted_speaker or holder or speaker
-                who = f"{speaker} ({holder})" if holder else speaker
+                named = speaker if holder else _as_spelt_in(article.body, speaker)
+                quoted_speaker = quoted_speaker or holder or named
+                who = f"{speaker} ({holder})" if holder else named
             where = f"In {source}," if number == 0 else "In the same article,"
             lead = f"{where} {who} said:" if who else (
                 f"From {source}:" if number == 0 else "From the same article:")
@@ -906,6 +908,18 @@ def _compose(question: str, asked: str, hits: Sequence[Hit], chosen: list[Senten
             paragraphs.append(lead + "\n\n" + "\n>\n".join(quotes))  # one Markdown blockquote
     return Answer(question, "\n\n".join(paragraphs), True, tuple(citations), tuple(hits),
                   asked, evidence=evidence, speaker=quoted_speaker)
+
+
+def _as_spelt_in(body: str, speaker: str) -> str:
+    """The speaker as the article spells their surname ("What did Charles Kenedy say": Charles
+    Kennedy), the most often where it spells it two ways; as asked when it uses that."""
+    surname = _surname(speaker)
+    spellings = Counter(word for word in re.findall(r"\b[A-Z][\w'’-]+", body)
+                        if _same_person(word, surname))
+    if not spellings or surname in spellings:
+        return speaker
+    at = speaker.rfind(surname)
+    return speaker[:at] + spellings.most_common(1)[0][0] + speaker[at + len(surname):]
 
 
 def _runs_by_speaker(article: Article, group: list[Sentence],
