@@ -465,7 +465,8 @@ _FILMS = ("Ana Ruiz sold the house. The star of Rain Man and Tootsie said films 
           "“I lost the spark,” he added.")
 _TITLED = ("“The pack played well,” said England coach Ann Ruiz. “We are glad,” said Pip and "
            "Jo executive producer Ian Bell. “Nobody saw it coming,” a fan told BBC News. "
-           "“The rule is broken,” the critic said Mr Hale's \"golden rule\" was dead.")
+           "“The rule is broken,” the critic said Mr Hale's \"golden rule\" was dead. "
+           "Q Magazine said: “A record of the year.”")
 
 @pytest.mark.parametrize(("body", "starts", "speaker"), [
     (_APPOSED, "“The crews", "Ann Kerr"),  # named before what they are, between commas
@@ -478,6 +479,7 @@ _TITLED = ("“The pack played well,” said England coach Ann Ruiz. “We are g
     (_TITLED, "“We are", "Ian Bell"),       # "said Pip and Jo executive producer Ian Bell"
     (_TITLED, "“Nobody", None),             # the listener: "told BBC News"
     (_TITLED, "“The rule", None),           # "said Mr Hale's ..." is no one's words
+    (_TITLED, "Q Magazine said", "Q Magazine"),  # a one-letter word of a name
 ])
 def test_quote_speaker_reads_appositions_and_pronouns(body: str, starts: str,
                                                       speaker: str | None) -> None:

@@ -129,7 +129,8 @@ _SAYS = ("said|says|added|adds|explained|continued|insisted|noted|stressed|argue
          "admitted|replied|commented|declared")
 _NAMED_SPEAKER = re.compile(
     r"(?<!\bof )(?<!\band )(?<!\bin )(?<!\bfrom )(?<!\bfor )(?<!\bat )(?<!\bby )(?<!\bwith )"
-    r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\s+(?:also\s+)?(?:"  # not "of Tootsie said"
+    # a name ("Q Magazine" too), not one after "of" ("The star of Rain Man and Tootsie said")
+    r"(?P<name>[A-Z](?:[\w'’-]+|(?=\s+[A-Z]))(?:\s+[A-Z][\w'’-]+)*)\s+(?:also\s+)?(?:"
     + "|".join(SPEECH_VERBS) + r")\b"
     r"|\b(?:" + _SAYS + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
     r"(?<!['’]s)(?![\w'’])"  # not "said Ray Voss's manager" (see _SAID_NAME)
