@@ -633,7 +633,10 @@ def test_a_name_after_an_organisation_is_a_name_not_a_role() -> None:
     ("At which ground did Rovers beat City?", "place"),
     ("Who won the Harbour Cup?", "name"),
     ("Which club signed Tom Hale?", "name"),
+    ("Which two skippers led the strike?", "name"),  # any "which ...?" that is no place or time
+    ("For which paper did Ann Kerr write?", "name"),
     ("Why did the crews strike?", "cause"),
+    ("Why did the crews, which struck, stop?", "cause"),  # "which" that asks nothing
     ("What did Anna Berg say about the strike?", None),
 ])
 def test_asks_for_the_kind_of_answer(question: str, kind: str | None) -> None:
