@@ -136,6 +136,7 @@ _NAMED_SPEAKER = re.compile(
     r"(?<!['’]s)(?![\w'’])"  # not "said Ray Voss's manager" (see _SAID_NAME)
 )
 _PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "this", "that"}
+_NOT_NAMES = frozenset(_PRONOUNS | TITLES)  # "he said", "said Mr" name no one
 #: Speech given to a pronoun: '"...," he said', 'she added that'.
 _PRONOUN_SPEAKS = re.compile(r"\b(?:he|she)\s+(?:also\s+)?(?:" + "|".join(SPEECH_VERBS) + r")\b"
                              r"|\b(?:" + "|".join(SPEECH_VERBS) + r")\s+(?:he|she)\b",
@@ -231,7 +232,7 @@ def spoken_by(article: Article, sentence: Sentence, speaker: str) -> bool:
     role = _is_role(speaker)
     wanted = set(terms(speaker if role else _surname(speaker))) - {"the"}
     text = sentence.text
-    if not wanted or not (any(mark in text for mark in _QUOTE_MARKS) or _mentions_speech(text)):
+    if not wanted or not _gives_speech(text):
         return False
     person = role_holder(article, speaker) if role else speaker  # None: no one named in it
     holder = set(terms(person or "")) if role else set()
@@ -339,7 +340,7 @@ def _speaker_named(words: str) -> str | None:
         while parts and parts[0].lower() in _OPENERS:
             parts.pop(0)
         name = " ".join(parts)
-        if parts and name.lower() not in _PRONOUNS | TITLES and (
+        if parts and name.lower() not in _NOT_NAMES and (
                 found.get("owned") or not _POSSESSIVE_END.search(name)):
             return name
     return None
@@ -352,7 +353,7 @@ def quote_speaker(article: Article, sentence: Sentence) -> str | None:
     earlier sentence that gives speech to someone (up to five sentences back); None when it
     quotes no one or the name is not found."""
     text = sentence.text
-    if not any(mark in text for mark in _QUOTE_MARKS):
+    if not _has_quote(text):
         return None
     said = outside_quotes(text)
     if not _PRONOUN_START.search(text) and (named := _speaker_named(said)):
@@ -523,6 +524,15 @@ _SPEECH_VERB = re.compile(rf"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bbeing )(?<
 
 def _mentions_speech(text: str) -> bool:
     return _SPEECH_VERB.search(text) is not None  # "said", "said,", "said."
+
+
+def _has_quote(text: str) -> bool:
+    return any(mark in text for mark in _QUOTE_MARKS)
+
+
+def _gives_speech(text: str) -> bool:
+    """Whether a sentence quotes someone or reports what they said."""
+    return _has_quote(text) or _mentions_speech(text)
 
 
 #: Weights of what makes a sentence answer a question (see :func:`sentence_features`), fitted
@@ -703,7 +713,7 @@ def sentence_features(question: str, sentence: Sentence, hits: Sequence[Hit],
         "own_words": float(speaker is not None and spoken_by(hit.article, sentence, speaker)),
         "passage_rank": float(sentence.hit),
         "lede": float(sentence.start <= len(body) - len(body.lstrip())),  # the first sentence
-        "quotation": float(any(mark in sentence.text for mark in _QUOTE_MARKS)),
+        "quotation": float(_has_quote(sentence.text)),
     }
 
 
@@ -848,16 +858,16 @@ def _with_words_that_go_on(hits: Sequence[Hit], chosen: list[Sentence]) -> list[
     that then overlap are quoted as one."""
     kept: list[Sentence] = []
     for sentence in chosen:
-        article = hits[sentence.hit].article
-        start, end = sentence.start, _goes_on_to(article.body, sentence)
+        body = hits[sentence.hit].article.body
+        start, end = sentence.start, _goes_on_to(body, sentence)
         at = next((i for i, other in enumerate(kept)
-                   if hits[other.hit].article.id == article.id
+                   if hits[other.hit].article.id == hits[sentence.hit].article.id
                    and other.start < end and start < other.end), None)
-        if at is not None:
+        if at is None:
+            kept.append(Sentence(sentence.hit, start, end, body[start:end]))
+        else:
             start, end = min(start, kept[at].start), max(end, kept[at].end)
-            sentence = kept.pop(at)
-        kept.insert(len(kept) if at is None else at,
-                    Sentence(sentence.hit, start, end, article.body[start:end]))
+            kept[at] = Sentence(kept[at].hit, start, end, body[start:end])
     return kept
 
 
@@ -866,8 +876,7 @@ def _goes_on_to(body: str, sentence: Sentence) -> int:
     that goes on with the same words, unnamed ('..., said Eric Kraus, a strategist.' then
     '"The Russian government has sovereign immunity."'): whole sentences, up to
     :data:`GOES_ON_CHARS` more. Otherwise the sentence's own end."""
-    if not (any(mark in sentence.text for mark in _QUOTE_MARKS)
-            or _mentions_speech(sentence.text)):
+    if not _gives_speech(sentence.text):
         return sentence.end
     end = min(len(body), sentence.end + 2 * GOES_ON_CHARS)
     spans = sentence_spans(body, sentence.end, end)
@@ -875,7 +884,7 @@ def _goes_on_to(body: str, sentence: Sentence) -> int:
         spans = spans[:-1]  # it may have been cut
     units = quote_units(body, spans)
     text = body[units[0].start : units[0].end] if units else ""
-    if not (any(mark in text for mark in _QUOTE_MARKS) and _goes_on(text, outside_quotes(text))):
+    if not (_has_quote(text) and _goes_on(text, outside_quotes(text))):
         return sentence.end
     fits = [span.end for span in spans
             if span.end <= units[0].end and span.end - units[0].start <= GOES_ON_CHARS]
@@ -915,12 +924,14 @@ def _as_spelt_in(body: str, speaker: str) -> str:
     """The speaker as the article spells their surname ("What did Charles Kenedy say": Charles
     Kennedy), the most often where it spells it two ways; as asked when it uses that."""
     surname = _surname(speaker)
-    spellings = Counter(word for word in re.findall(r"\b[A-Z][\w'’-]+", body)
-                        if _same_person(word, surname))
-    if not spellings or surname in spellings:
+    words = Counter(re.findall(r"\b[A-Z][\w'’-]+", body))
+    if surname in words:
+        return speaker
+    spellings = [word for word in words if _same_person(word, surname)]  # each word once
+    if not spellings:
         return speaker
     at = speaker.rfind(surname)
-    return speaker[:at] + spellings.most_common(1)[0][0] + speaker[at + len(surname):]
+    return speaker[:at] + max(spellings, key=words.__getitem__) + speaker[at + len(surname):]
 
 
 def _runs_by_speaker(article: Article, group: list[Sentence],

@@ -1068,7 +1068,7 @@ class IndexStore:
         if missing:
             raise IndexCorruptError(
                 f"{self.path / RECORDS} lacks the tables {sorted(missing)}; the index is damaged:"
-                f" rebuild it by ingesting the articles again into an empty folder"
+                f" {REBUILD}"
             )
         for _ in range(5):
             listed = [name for (name,) in self._db.execute("SELECT name FROM segments")]
