@@ -498,6 +498,30 @@ def test_rarity_is_counted_once_per_committed_state(tmp_path: Path) -> None:
     store.close()
 
 
+def test_rarity_counts_its_passages_in_the_state_it_counts_the_term_in(tmp_path: Path) -> None:
+    """A writer that commits between a reader loading its state and counting a term must not
+    give the term more holding passages than the count it is divided by (a negative rarity)."""
+    store = new_store(tmp_path / "index")
+    rng = np.random.default_rng(4)
+    add_articles(store, unit_rows(rng, 3), "a")  # "body" in each of the 3 passages
+    writer = IndexStore.open(tmp_path / "index")
+    loaded_before_the_commit = store._current
+    committed: list[bool] = []
+
+    def commit_right_after_loading():
+        loaded = loaded_before_the_commit()
+        if not committed:
+            committed.append(True)
+            add_articles(writer, unit_rows(rng, 5), "b")  # 8 passages, all holding "body"
+        return loaded
+
+    store._current = commit_right_after_loading
+    assert store.rarities(["body", "nowhere"]) == {
+        "body": pytest.approx(math.log(9 / 9)), "nowhere": pytest.approx(math.log(9 / 1))}
+    writer.close()
+    store.close()
+
+
 def test_a_writer_keeps_its_sqlite_locks_when_it_seals(tmp_path: Path) -> None:
     """Sealing hashes records.sqlite. Were that done through a descriptor this process opens
     and closes, POSIX would drop every lock SQLite holds on the file here; a reader in another

@@ -200,8 +200,9 @@ class _Loaded:
     tombstones: np.ndarray
     #: Vectors in the segments less the tombstones.
     live: int
-    #: Per BM25 term, its rarity (see :meth:`IndexStore.rarity`).
-    rarity: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: Per BM25 term, the passages holding it and the live passages then, counted in one
+    #: read transaction (see :meth:`IndexStore.rarity`).
+    holding: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
     #: Articles, and passages (id, start, end), whose text was checked against their ids.
     verified_articles: set[str] = dataclasses.field(default_factory=set)
     verified_passages: set[tuple[str, int, int]] = dataclasses.field(default_factory=set)
@@ -578,10 +579,7 @@ class IndexStore:
         """The question's terms that BM25 leaves out: those no passage holds, and, taken
         rarest first, those that would take the passages scored past :data:`BM25_POSTINGS`
         (the rarest held term always stays)."""
-        loaded = self._current()
-        rarities = self.rarities(dict.fromkeys(terms(question)))
-        holding = {term: round((loaded.live + 1) / math.exp(rarity)) - 1
-                   for term, rarity in rarities.items()}
+        holding = {term: held for term, (held, _) in self._holding(terms(question)).items()}
         left_out, scored = set(), 0
         for term in sorted(holding, key=holding.get):
             if holding[term] <= 0 or (scored and scored + holding[term] > BM25_POSTINGS):
@@ -598,19 +596,26 @@ class IndexStore:
 
     @_reads
     def rarities(self, terms: Iterable[str]) -> dict[str, float]:
-        """:meth:`rarity` of each term, the passages holding them counted in one read
-        transaction (one committed state)."""
+        """:meth:`rarity` of each term."""
+        return {term: math.log((live + 1) / (held + 1))
+                for term, (held, live) in self._holding(terms).items()}
+
+    def _holding(self, terms: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """Per term, the live passages holding it and all live passages, both counted in one
+        read transaction (a commit landing after the state loaded cannot mix two states)."""
         terms = list(terms)
         loaded = self._current()
-        uncounted = [term for term in dict.fromkeys(terms) if term not in loaded.rarity]
+        uncounted = [term for term in dict.fromkeys(terms) if term not in loaded.holding]
         if uncounted:
             db = self._thread_db
             with self._transaction("DEFERRED", db):
+                live = db.execute("SELECT (SELECT coalesce(sum(vectors), 0) FROM segments)"
+                                  " - (SELECT count(*) FROM tombstones)").fetchone()[0]
                 for term in uncounted:
-                    holding = db.execute("SELECT count(*) FROM passage_terms WHERE"
-                                         " passage_terms MATCH ?", (f'"{term}"',)).fetchone()[0]
-                    loaded.rarity[term] = math.log((loaded.live + 1) / (holding + 1))
-        return {term: loaded.rarity[term] for term in terms}
+                    held = db.execute("SELECT count(*) FROM passage_terms WHERE"
+                                      " passage_terms MATCH ?", (f'"{term}"',)).fetchone()[0]
+                    loaded.holding[term] = (held, live)
+        return {term: loaded.holding[term] for term in terms}
 
     @_reads
     def vectors(self, vector_ids: Sequence[int]) -> np.ndarray:
