@@ -66,6 +66,11 @@ def assert_citations_are_sound(answer: Answer) -> None:
     ("What did the chancellor say about the economy?", "the chancellor"),
     ("what did Alan Milburn say about the glass ceiling?", "Alan Milburn"),
     ("According to Hoffmann, where does the danger come from?", "Hoffmann"),
+    # "according to" a description: all of it, not its capitalised word ("the Danish").
+    ("How many jobs went, according to the Danish shipping group?", "the Danish shipping group"),
+    ("Why did sales fall, according to Harbour Bank's chief economist?",
+     "Harbour Bank's chief economist"),
+    ("How far did prices rise according to the Treasury last week?", "the Treasury"),
     ("What did he say about women in the police?", None),
     ("Why did Morocco want to host the assembly?", None),  # "want to" is not speech
     ("How much profit did Time Warner make?", None),

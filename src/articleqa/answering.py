@@ -117,8 +117,14 @@ _QUESTION_SPEAKER = re.compile(  # "which/who" + a verb asks who: "Which MP told
 #: The verbs of :data:`QUESTION_SPEECH_VERBS` that ask for what was said, not thought.
 _SPOKEN = frozenset(QUESTION_SPEECH_VERBS) - {"think", "thought", "believe", "feel", "mean",
                                               "want"}
-_ACCORDING_TO = re.compile(r"\b(?i:according to) (?P<speaker>(?:the\s+)?[A-Z][\w.'’-]+"
-                           r"(?:\s+[A-Z][\w.'’-]+)*)")
+#: Words that end a description after "according to": "the BBC last week", "Earthlink and".
+_NOT_DESCRIPTION = ("and|or|in|on|at|for|of|to|by|who|which|that|last|this|next|yesterday|"
+                    "today|earlier|later|now|then|recently")
+_ACCORDING_TO = re.compile(
+    r"\b(?i:according to) (?P<speaker>(?:the\s+)?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*"
+    # a description goes on to the end of the phrase: "the Swiss reinsurance giant?",
+    # "Screen International's news editor,"
+    rf"(?:(?:\s+(?!(?:{_NOT_DESCRIPTION})\b)[a-z][\w'’-]+){{1,3}}(?=\s*[,.;:?]|\s*$))?)")
 #: A sentence opening with a pronoun or a role ("He added", "The minister said"), not a
 #: quotation that does ('"He is ready," said Jol').
 _PRONOUN_START = re.compile(r"^[^\w“”\"«»]*(?:he|she|they|the same|the\s+(?:[a-z]+\s+){0,2}"
