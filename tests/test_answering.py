@@ -80,6 +80,11 @@ def assert_citations_are_sound(answer: Answer) -> None:
     ("Which Labour backbencher told the PM to stop?", None),
     ("Who told the club about the bid?", None),
     ("Which club did Wenger say was the best?", "Wenger"),
+    # A speech verb in another clause names no speaker; one after an auxiliary names what
+    # follows it.
+    ("How far did the shares drop after it said it would restate its results?", None),
+    ("How much extra funding did the Welsh finance minister announce?",
+     "the Welsh finance minister"),
 ])
 def test_question_speaker(question: str, speaker: str | None) -> None:
     assert question_speaker(question) == speaker
@@ -340,6 +345,11 @@ def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkey
     ("At Gateshead's Sage Centre, the chancellor said growth was strong.", "the chancellor",
      None),
     ("Ireland coach Eddie O'Sullivan praised Italy.", "the coach", "Eddie O'Sullivan"),
+    # A name with a capital inside is whole; letters after it are not a name.
+    ("Harbour Minister, Ewan McAllister MSP, said the port would stay.", "the harbour minister",
+     "Ewan McAllister"),
+    ('"We will not pay," said Ana DeLuca, secretary general of the Union of Ferry Operators.',
+     "the secretary general of the ferry union", "Ana DeLuca"),
     ("Oliver Letwin, the shadow chancellor, said the sums did not add up.", "the chancellor",
      None),
     # A role with words around its title: the title is what the article repeats, and the

@@ -175,10 +175,20 @@ def question_speaker(question: str) -> str | None:
     for pattern in (_QUESTION_SPEAKER, _ACCORDING_TO):
         match = pattern.search(question)
         if match:
-            speaker = match.group("speaker").strip(" ?.,")
-            if speaker.lower() not in _PRONOUNS and terms(speaker):
+            # "How much extra funding did Scotland's finance minister announce?": the speaker
+            # follows the auxiliary.
+            speaker = _AUXILIARY.split(match.group("speaker"))[-1].strip(" ?.,")
+            if (speaker.lower() not in _PRONOUNS and terms(speaker)
+                    and not _CLAUSE_WORD.search(speaker)):
                 return speaker
     return None
+
+
+_AUXILIARY = re.compile(r"\b(?:did|does|do|has|have|had)\s+", re.IGNORECASE)
+#: Words that end a noun phrase: a speech verb after them is in another clause ("How far did
+#: the shares drop after it said ...?" names no speaker).
+_CLAUSE_WORD = re.compile(r"\b(?:it|he|she|they|we|you|after|before|when|while|because|since|"
+                          r"if|until|which|that)\b", re.IGNORECASE)
 
 
 def asks_words_of(question: str) -> str | None:
@@ -389,7 +399,9 @@ def _is_role(speaker: str) -> bool:
     return speaker.lower().startswith("the ") or _TITLE.search(speaker.lower()) is not None
 
 
-_NAME_WORD = r"[A-Z][a-z-]*(?:['’][A-Z][a-z-]+)?"  # "Brown", "O'Sullivan", not "Gateshead's"
+#: "Brown", "O'Sullivan", "McCabe" (whole: not "Mc"), not "Gateshead's"; capitalised even in
+#: a pattern that ignores case
+_NAME_WORD = r"(?-i:[A-Z][a-z-]*(?:[A-Z][a-z-]+)?(?:['’][A-Z][a-z-]+)?)(?![\w-])"
 _PERSON = rf"({_NAME_WORD}(?:\s+{_NAME_WORD})+)"
 _LEDE_SUBJECT = re.compile(rf"\s*{_PERSON}\s+[a-z]")
 _LEDE_SPEAKER = re.compile(rf"\b{_PERSON}\s+(?:has|have|had)\s+(?:said|told|warned|argued)\b")
