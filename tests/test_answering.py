@@ -22,7 +22,9 @@ from articleqa.answering import (
     question_speaker,
     quote_speaker,
     role_holder,
+    sentence_features,
     spoken_by,
+    topic_terms,
     unmet_constraints,
 )
 from articleqa.embedding import HashEncoder
@@ -122,6 +124,21 @@ def test_weak_evidence_is_refused_with_related_articles_only() -> None:
     assert not answer.answered and not answer.citations
     assert answer.text.startswith("The indexed articles do not answer this question")
     assert "[1]" not in answer.text and "Hespress" in answer.text
+
+
+@pytest.mark.parametrize(("question", "held"), [
+    ("How many tourists came to the harbour?", 1.0),     # "tourist", "harbours"
+    ("How much did the harbour's revenue rise?", 1.0),   # "revenues"
+    ("What news came from the bus company?", 0.0),       # not "new", not "bu"
+])
+def test_a_question_word_is_held_whatever_its_number(question: str, held: float) -> None:
+    text = "Each tourist paid the harbours more, and revenues rose; a new bu opened."
+    article = Article("a", "Headline", text)
+    hit = Hit("c", text, 0.5, 0, len(text), article)
+    topic = topic_terms(question, None) - {"company", "came", "rise"}
+    features = sentence_features(question, Sentence(0, 0, len(text), text), [hit], 0.5, None,
+                                 topic, lambda term: 1.0)
+    assert features["coverage"] == held
 
 
 def test_quotes_given_before_are_not_repeated() -> None:

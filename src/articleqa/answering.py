@@ -717,22 +717,31 @@ def sentence_features(question: str, sentence: Sentence, hits: Sequence[Hit],
     """What :data:`SENTENCE_WEIGHTS` weighs, for one candidate sentence."""
     hit = hits[sentence.hit]
     body = hit.article.body
-    words = set(terms(sentence.text))
+    words = {_singular(t) for t in terms(sentence.text)}
     before = sentence_spans(body, max(0, sentence.start - 400), sentence.start)
     context = set(terms(body[before[-1].start : before[-1].end])) if before else set()
-    context |= set(terms(hit.article.title))
+    context = {_singular(t) for t in context | set(terms(hit.article.title))}
+    held = {t for t in topic if _singular(t) in words}
+    held_near = {t for t in topic if _singular(t) in words | context}
     total = sum(rarity(t) for t in topic) or 1.0
     return {
         "similarity": similarity,
-        "coverage": len(topic & words) / len(topic) if topic else 0.0,
-        "rare_coverage": sum(rarity(t) for t in topic & words) / total,
-        "context_coverage": sum(rarity(t) for t in topic & (words | context)) / total,
+        "coverage": len(held) / len(topic) if topic else 0.0,
+        "rare_coverage": sum(rarity(t) for t in held) / total,
+        "context_coverage": sum(rarity(t) for t in held_near) / total,
         "answer_type": float(has_answer_shape(asks_for(question), sentence.text, question)),
         "own_words": float(speaker is not None and spoken_by(hit.article, sentence, speaker)),
         "passage_rank": float(sentence.hit),
         "lede": float(sentence.start <= len(body) - len(body.lstrip())),  # the first sentence
         "quotation": float(_has_quote(sentence.text)),
     }
+
+
+def _singular(term: str) -> str:
+    """A term without a plural's "s" ("tourists" and "tourist" match; not "news", "bus")."""
+    if len(term) > 4 and term.endswith("s") and not term.endswith(("ss", "us", "is")):
+        return term[:-1]
+    return term
 
 
 def sentence_score(features: Mapping[str, float]) -> float:
