@@ -94,7 +94,7 @@ def test_unanswerable_eval_questions_are_refused(whole_index: ArticleIndex) -> N
                  if not q.answerable]
     report = evaluation.evaluate_answers(questions, whole_index.ask)
     assert len(questions) >= 10
-    assert report.refused >= 0.42  # measured 0.49 (36 of 74) on dev; a clear drop fails
+    assert report.refused >= 0.42  # measured 0.48 (45 of 94) on dev; a clear drop fails
 
 
 # -- the questions a new user tried (the quality issue) ----------------------------------------
