@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -251,6 +252,25 @@ def test_an_unmet_constraint_refuses_an_otherwise_close_answer() -> None:
     assert build_answer(QUESTION, hits, sentences, scores).answered
     later = build_answer(QUESTION.replace("?", " in 2031?"), hits, sentences, scores)
     assert not later.answered
+
+
+def test_a_word_no_passage_holds_is_a_name_in_a_question_typed_without_capitals() -> None:
+    hits = _overview_hits()
+    sentences = candidate_sentences(hits, top=len(hits))
+    scores = [0.9 if "Cybercrime" in s.text else 0.6 for s in sentences]
+
+    def holding(words: Iterable[str]) -> dict[str, int]:  # every word but "dronez" is held
+        return {word: 0 if word == "dronez" else 3 for word in words}
+
+    def ask(question: str) -> Answer:
+        return build_answer(question, hits, sentences, scores, holding=holding)
+
+    assert not ask("what did hammouchi say about cybercrime and dronez").answered
+    assert ask("what did hammouchi say about cybercrime").answered
+    # In capitals, only its names must be met (a common word may paraphrase).
+    assert ask("What did Hammouchi say about cybercrime and dronez?").answered
+    # A word one letter from the article's is a misspelling of it, not a new name.
+    assert ask("what did hammouchi say about cybercrme").answered
 
 
 # -- with the real model over the small corpus ------------------------------------------------

@@ -233,6 +233,8 @@ def test_rarities_count_the_passages_holding_each_term(index: ArticleIndex) -> N
     assert rarity["unheardofword"] == pytest.approx(np.log(passages + 1))
     assert 0 < rarity["festival"] < rarity["unheardofword"]
     assert rarity["glacier"] == pytest.approx(np.log((passages + 1) / 2))
+    assert index._store.holding(["glacier", "unheardofword"]) == {"glacier": 1,
+                                                                   "unheardofword": 0}
 
 
 def test_an_empty_index_answers_with_nothing(index_location) -> None:

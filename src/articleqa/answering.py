@@ -776,9 +776,10 @@ def _mentions_name(name: str, known: set[str]) -> bool:
     return any(all(word in known for word in other) for other in _EQUIVALENTS.get(name, ()))
 
 
-def unmet_constraints(question: str, article: Article) -> bool:
+def unmet_constraints(question: str, article: Article, unknown: Iterable[str] = ()) -> bool:
     """Whether the question holds a year, a number or a name that ``article`` never mentions
-    (a year also counts as met by the article's date; a name by :func:`_mentions_name`)."""
+    (a year also counts as met by the article's date; a name by :func:`_mentions_name`).
+    ``unknown``: more of its words to count as names."""
     text = f"{article.title}\n{article.body}"
     years = set(_YEAR.findall(question))
     bounds = set(_YEAR_BOUND.findall(question))  # "before 2005" dates nothing the article must
@@ -788,7 +789,7 @@ def unmet_constraints(question: str, article: Article) -> bool:
     if any(number not in text for number in set(_NUMBER.findall(question)) - years):
         return True
     names = {t for m in _QUESTION_NAME.finditer(question) for t in terms(m.group(0))
-             if not t.isdigit()}
+             if not t.isdigit()} | set(unknown)
     if not names:
         return False
     known = set(terms(text))
@@ -805,6 +806,7 @@ def build_answer(
     exclude: Sequence[str] = (),
     wants_more: bool = False,
     rarities: Callable[[Iterable[str]], Mapping[str, float]] | None = None,
+    holding: Callable[[Iterable[str]], Mapping[str, int]] | None = None,
     max_sentences: int = MAX_SENTENCES,
     threshold: float = EVIDENCE_THRESHOLD,
 ) -> Answer:
@@ -823,6 +825,9 @@ def build_answer(
         rarities: The weight of each of some words by how rare it is in the index (its
             inverse document frequency), all read from one state of the index; 1 for all by
             default.
+        holding: The passages of the index holding each of some words: in a question typed
+            without capitals, whose names cannot be told by them, a word no passage holds
+            counts as a name the articles must mention (``reykjavik population``).
         max_sentences: At most this many quoted sentences (each with the quotation that goes
             on after it, unnamed, when it gives someone speech).
         threshold: Minimum evidence to answer.
@@ -844,7 +849,9 @@ def build_answer(
     scored.sort(key=lambda row: -row[0])
     best = 0.0
     if scored:
-        unmet = unmet_constraints(asked, hits[scored[0][2].hit].article)
+        unknown = [term for term, held in holding(topic).items() if not held] if (
+            holding and not any(character.isupper() for character in asked)) else []
+        unmet = unmet_constraints(asked, hits[scored[0][2].hit].article, unknown)
         best = scored[0][0] - UNMET_WEIGHT * unmet
     more_of_speaker = wants_more and speaker is not None and any(row[1] for row in scored)
     if not scored or (best < threshold and not more_of_speaker):

@@ -119,7 +119,7 @@ def ask_stream(
     answer = build_answer(
         question, hits, sentences, similarities, resolved_question=scored_as,
         exclude=follow.quoted if follow.wants_more else (), wants_more=follow.wants_more,
-        rarities=store.rarities, max_sentences=max_sentences,
+        rarities=store.rarities, holding=store.holding, max_sentences=max_sentences,
     )
     if llm is None:
         notice = _without_model(answer.answered, llm_problem)

@@ -379,6 +379,16 @@ class PostgresStore:
     def rarities(self, words: Iterable[str]) -> dict[str, float]:
         """``log((passages + 1) / (passages holding it + 1))`` of each term, in one statement
         (one committed state); a term the stemmer drops counts as held by every passage."""
+        return {word: math.log((total + 1) / (held + 1))
+                for word, (held, total) in self._holding(words).items()}
+
+    def holding(self, words: Iterable[str]) -> dict[str, int]:
+        """The passages holding each term, in one statement (one committed state); a term the
+        stemmer drops counts as held by every passage."""
+        return {word: held for word, (held, _) in self._holding(words).items()}
+
+    def _holding(self, words: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """Per term, the passages holding it and all passages."""
         words = list(dict.fromkeys(words))
         if not words:
             return {}
@@ -388,7 +398,7 @@ class PostgresStore:
             " (SELECT count(*) FROM articleqa_passages p WHERE p.terms @@ q) END, total.n"
             f" FROM unnest(%s::text[]) AS w, total, plainto_tsquery('{TEXT_CONFIG}', w) AS q",
             (words,))
-        return {word: math.log((total + 1) / (holding + 1)) for word, holding, total in rows}
+        return {word: (held, total) for word, held, total in rows}
 
     # -- writing -------------------------------------------------------------------------
 

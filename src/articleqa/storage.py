@@ -113,6 +113,9 @@ class Store(Protocol):
         """``log((passages + 1) / (passages holding the term + 1))`` of each lexical term,
         all read from one committed state."""
 
+    def holding(self, terms: Iterable[str]) -> dict[str, int]:
+        """The passages holding each lexical term, all read from one committed state."""
+
     def export(self, size: int = 256) -> Iterator[Batch]:
         """Every stored article with its passages, vectors and files, ``size`` articles at a
         time, as :meth:`add` takes them."""

@@ -600,6 +600,11 @@ class IndexStore:
         return {term: math.log((live + 1) / (held + 1))
                 for term, (held, live) in self._holding(terms).items()}
 
+    @_reads
+    def holding(self, terms: Iterable[str]) -> dict[str, int]:
+        """The live passages holding each BM25 term, counted once per committed state."""
+        return {term: held for term, (held, _) in self._holding(terms).items()}
+
     def _holding(self, terms: Iterable[str]) -> dict[str, tuple[int, int]]:
         """Per term, the live passages holding it and all live passages, both counted in one
         read transaction (a commit landing after the state loaded cannot mix two states)."""
