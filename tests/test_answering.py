@@ -387,6 +387,9 @@ def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkey
      "Ewan McAllister"),
     ('"We will not pay," said Ana DeLuca, secretary general of the Union of Ferry Operators.',
      "the secretary general of the ferry union", "Ana DeLuca"),
+    # A country qualifies a role by its people's adjective too.
+    ("Scottish Finance Minister, Ewan McAllister MSP, said the port would stay.",
+     "Scotland's finance minister", "Ewan McAllister"),
     ("Oliver Letwin, the shadow chancellor, said the sums did not add up.", "the chancellor",
      None),
     # A role with words around its title: the title is what the article repeats, and the

@@ -452,9 +452,12 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
     if not qualifiers:
         return 1
 
-    def held_in(words: Iterable[str]) -> int:
+    def held_in(words: Iterable[str]) -> int:  # "Scottish" holds "Scotland's" too
+        words = set(words)
         return sum(any(word == wanted or len(word) >= 5 and word[:5] == wanted[:5]
-                       for word in words) for wanted in qualifiers)
+                       for word in words)
+                   or any(set(other) <= words for other in _EQUIVALENTS.get(wanted, ()))
+                   for wanted in qualifiers)
 
     def abbreviated_in(words: str) -> bool:
         return bool(initials and re.search(rf"\b{initials.upper()}\b", words))
