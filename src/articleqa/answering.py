@@ -106,10 +106,12 @@ class Answer:
         return self.window.describe(self.undated_skipped, widened=self.widened)
 
 
+#: The auxiliaries a question asks with ("What did ...", "How much has ...").
+_ASKING_AUXILIARIES = "did|does|do|has|have|had"
 _QUESTION_SPEAKER = re.compile(  # "which/who" + a verb asks who: "Which MP told ...?"
-    r"\b(?:(?:what|how|why|when|where|did|does|do|has|have|had)\b(?:\s+\w+)?\s+"
-    r"(?:did|does|do|has|have|had|was|is)?|(?:which|who|whom)\b(?:\s+\w+)?\s+"
-    r"(?:did|does|do|has|have|had|was|is)\b)\s*"
+    rf"\b(?:(?:what|how|why|when|where|{_ASKING_AUXILIARIES})\b(?:\s+\w+)?\s+"
+    rf"(?:{_ASKING_AUXILIARIES}|was|is)?|(?:which|who|whom)\b(?:\s+\w+)?\s+"
+    rf"(?:{_ASKING_AUXILIARIES}|was|is)\b)\s*"
     r"(?P<speaker>(?:the\s+)?[\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*?)\s+"  # up to the first verb
     rf"(?P<verb>{'|'.join(QUESTION_SPEECH_VERBS)})\b(?!\s+to\b)",  # not "want to host"
     re.IGNORECASE,
@@ -169,6 +171,13 @@ class Sentence:
     text: str
 
 
+_AUXILIARY = re.compile(rf"\b(?:{_ASKING_AUXILIARIES})\s+", re.IGNORECASE)
+#: Words that end a noun phrase: a speech verb after them is in another clause ("How far did
+#: the shares drop after it said ...?" names no speaker).
+_CLAUSE_WORD = re.compile(r"\b(?:it|he|she|they|we|you|after|before|when|while|because|since|"
+                          r"if|until|which|that)\b", re.IGNORECASE)
+
+
 def question_speaker(question: str) -> str | None:
     """Who the question asks about, when it asks what someone said ("What did Hammouchi say
     about ...", "What did the chancellor say", "according to Hoffmann, ..."); else None."""
@@ -182,13 +191,6 @@ def question_speaker(question: str) -> str | None:
                     and not _CLAUSE_WORD.search(speaker)):
                 return speaker
     return None
-
-
-_AUXILIARY = re.compile(r"\b(?:did|does|do|has|have|had)\s+", re.IGNORECASE)
-#: Words that end a noun phrase: a speech verb after them is in another clause ("How far did
-#: the shares drop after it said ...?" names no speaker).
-_CLAUSE_WORD = re.compile(r"\b(?:it|he|she|they|we|you|after|before|when|while|because|since|"
-                          r"if|until|which|that)\b", re.IGNORECASE)
 
 
 def asks_words_of(question: str) -> str | None:

@@ -579,7 +579,7 @@ class IndexStore:
         """The question's terms that BM25 leaves out: those no passage holds, and, taken
         rarest first, those that would take the passages scored past :data:`BM25_POSTINGS`
         (the rarest held term always stays)."""
-        holding = {term: held for term, (held, _) in self._holding(terms(question)).items()}
+        holding = self.holding(terms(question))
         left_out, scored = set(), 0
         for term in sorted(holding, key=holding.get):
             if holding[term] <= 0 or (scored and scored + holding[term] > BM25_POSTINGS):
