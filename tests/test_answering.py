@@ -230,6 +230,11 @@ def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> Non
     assert unmet_constraints("What happened at Interpol's 2019 assembly?", article)
     assert unmet_constraints("What did Hammouchi say about Brokeback Mountain?", article)
     assert not unmet_constraints("What did Hammouchi say at the 93rd session?", article)
+    # What someone said about something of which the article holds no word.
+    assert unmet_constraints("What did Hammouchi say about drone smuggling?", article)
+    assert not unmet_constraints("What did Hammouchi say about cybercrimes and drones?", article)
+    assert not unmet_constraints("What did Hammouchi say about cybercrme?", article)  # misspelt
+    assert not unmet_constraints("What did Hammouchi think of drone smuggling?", article)
     assert unmet_constraints("What did Hammouchi say at the 17th session?", article)
     # A people's adjective is met by its country and the reverse; "the PM" by "prime minister".
     assert not unmet_constraints("What did the Moroccan police chief say?", article)
@@ -584,6 +589,14 @@ def test_each_speakers_words_stand_under_their_own_name() -> None:
     ("Who won the Harbour Cup?", ["Anna Berg won the Harbour Cup for a third time."], None),
     ("Who hosted the Portmere summit?", ["The summit ended with a joint statement."],
      "the host"),
+    ("Who was elected chair of the Portmere council?",
+     ["The Portmere council met on Monday, said Anna Berg."], "who was elected"),
+    ("Who was elected chair of the Portmere council?",
+     ["Anna Berg was elected chair of the council on Monday."], None),
+    ("Who has been appointed Portmere's harbour master?",
+     ["Tom Hale takes over as harbour master in May."], None),
+    ("Who has been appointed Portmere's harbour master?",
+     ["The harbour master post has been vacant since May."], "who was appointed"),
     # Nothing so particular asked: no detail is lacking.
     ("How much did sales rise at Harbourline?", ["Sales rose sharply."], None),
     ("Why did Harbourline buy the ferry firm?", ["It wanted the routes."], None),

@@ -124,6 +124,20 @@ def test_who_won_quotes_a_winner_or_refuses(whole_index: ArticleIndex) -> None:
         assert any("won" in c.quote and "Australian Open" in c.quote for c in answer.citations)
 
 
+@pytest.mark.parametrize(("question", "why"), [
+    ("Who was elected president of Interpol at the Marrakech General Assembly?",
+     "who was elected"),  # the speech names no one elected
+    ("What did Hammouchi say about drone smuggling?", None),  # he spoke of no drones
+])
+def test_what_the_overview_article_does_not_say_is_refused(whole_index: ArticleIndex,
+                                                             question: str,
+                                                             why: str | None) -> None:
+    answer = whole_index.ask(question)
+    assert not answer.answered, answer.text
+    assert answer.lacking == why
+    assert "Hammouchi" in answer.hits[0].article.title  # the closest article is still offered
+
+
 @pytest.fixture(scope="module")
 def whole_postgres(whole_index: ArticleIndex, postgres):
     """The whole index copied into PostgreSQL (the same vectors); read-only."""

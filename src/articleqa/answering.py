@@ -203,6 +203,19 @@ def asks_words_of(question: str) -> str | None:
     return question_speaker(question)
 
 
+_ABOUT = re.compile(r"\babout\s+(?P<subject>[^?(]+)", re.IGNORECASE)
+
+
+def speech_subject(question: str) -> str | None:
+    """What the question asks someone's words about ("What did Hammouchi say about drone
+    smuggling?": "drone smuggling"), or None."""
+    if asks_words_of(question) is None:
+        return None
+    match = _QUESTION_SPEAKER.search(question)
+    about = _ABOUT.search(question, match.end()) if match else None
+    return about.group("subject").strip() if about else None
+
+
 def candidate_sentences(hits: Sequence[Hit], top: int | None = None) -> list[Sentence]:
     """The sentences of the first ``top`` hits (None: all), a quotation of several sentences
     kept whole; a sentence that two overlapping passages hold is taken from the first."""
@@ -668,18 +681,29 @@ _ASKED_DETAILS = (
 #: "Who won ...?", "Who hosted ...?": a reply must name someone who did it, by that verb.
 _WHO_WON = re.compile(r"\bwho\s+(?P<verb>won|hosted)\b", re.IGNORECASE)
 _DOER = {"won": "the winner", "hosted": "the host"}
+#: "Who was elected ...?", "Who has been appointed ...?": a reply must name someone and say
+#: that they were chosen, by any of these words.
+_WHO_CHOSEN = re.compile(r"\bwho\s+(?:(?:was|were|is|are|will be|has been|have been|had been|"
+                         r"got)\s+)(?P<verb>elected|appointed|named|chosen|selected|picked|"
+                         r"voted|nominated|crowned)\b", re.IGNORECASE)
+_CHOSEN = re.compile(r"\b(?:elect|appoint|name|nominat|chose|choos|select|pick|vote|crown|"
+                     r"succeed|replac|new)|\b(?:takes?|took|taken|taking) over\b", re.IGNORECASE)
 
 
 def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
     """What ``question`` asks for that none of ``quotes`` gives ("an amount of money", "a
-    date", "a score", "the winner"), or None when they give it or it asks for nothing so
-    particular."""
+    date", "a score", "the winner", "who was elected"), or None when they give it or it asks
+    for nothing so particular."""
     for asks, gives, what in _ASKED_DETAILS:
         if asks.search(question) and not any(gives.search(quote) for quote in quotes):
             return what
     who = _WHO_WON.search(question)
     if who and not any(has_answer_shape("name", quote, question) for quote in quotes):
         return _DOER[who.group("verb").lower()]
+    chosen = _WHO_CHOSEN.search(question)
+    if chosen and not any(_CHOSEN.search(quote) and has_answer_shape("name", quote, question)
+                          for quote in quotes):
+        return f"who was {chosen.group('verb').lower()}"
     return None
 
 
@@ -783,8 +807,9 @@ def _mentions_name(name: str, known: set[str]) -> bool:
 
 def unmet_constraints(question: str, article: Article, unknown: Iterable[str] = ()) -> bool:
     """Whether the question holds a year, a number or a name that ``article`` never mentions
-    (a year also counts as met by the article's date; a name by :func:`_mentions_name`).
-    ``unknown``: more of its words to count as names."""
+    (a year also counts as met by the article's date; a name by :func:`_mentions_name`), or
+    asks what someone said about something of which the article holds no word ("What did
+    Hammouchi say about drone smuggling?"). ``unknown``: more of its words to count as names."""
     text = f"{article.title}\n{article.body}"
     years = set(_YEAR.findall(question))
     bounds = set(_YEAR_BOUND.findall(question))  # "before 2005" dates nothing the article must
@@ -793,11 +818,13 @@ def unmet_constraints(question: str, article: Article, unknown: Iterable[str] = 
         return True
     if any(number not in text for number in set(_NUMBER.findall(question)) - years):
         return True
+    known = set(terms(text))
+    subject = set(terms(speech_subject(question) or "")) - _GENERIC
+    if subject and not any(_mentions_name(word, known | {_singular(t) for t in known})
+                           or _singular(word) in known for word in subject):
+        return True
     names = {t for m in _QUESTION_NAME.finditer(question) for t in terms(m.group(0))
              if not t.isdigit()} | set(unknown)
-    if not names:
-        return False
-    known = set(terms(text))
     return not all(_mentions_name(name, known) for name in names)
 
 
