@@ -395,6 +395,11 @@ def test_a_malformed_model_setting_is_named_in_the_notice(tmp_path: Path, monkey
     # A country qualifies a role by its people's adjective too.
     ("Scottish Finance Minister, Ewan McAllister MSP, said the port would stay.",
      "Scotland's finance minister", "Ewan McAllister"),
+    # ... and another country's adjective makes it another role, whatever else it shares.
+    ("Welsh Harbour Minister Ann Jones said the port would stay.",
+     "Scotland's harbour minister", None),
+    ("Welsh Harbour Minister Ann Jones said the port would stay.", "the harbour minister",
+     "Ann Jones"),
     ("Oliver Letwin, the shadow chancellor, said the sums did not add up.", "the chancellor",
      None),
     # A role with words around its title: the title is what the article repeats, and the

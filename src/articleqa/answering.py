@@ -454,7 +454,8 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
                 initials: str = "", subject: str = "") -> int:
     """How surely a mention of a role's title is that role: 0 for its shadow, former or
     deputy holder, or for a title qualified otherwise ("Nick Griffin, the BNP leader" for the
-    Tory leader; "Metlife's chairman and chief executive" for Citigroup's); else 1 plus the
+    Tory leader; "Metlife's chairman and chief executive" for Citigroup's; "Welsh Harbour
+    Minister" for Scotland's harbour minister); else 1 plus the
     number of the words that qualify the role in the mention's sentence ("Tory leader Michael
     Howard"; "economic" is near enough to "economy"; "GE's chief executive" has General
     Electric's initials). A bare title ("chairman John Wardle said") holds it when
@@ -483,11 +484,14 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
     owner = _OWNER.search(text, start, match.start())
     if owner and not held_in(terms(owner.group(1))) and not abbreviated_in(owner.group(1)):
         return 0  # "Metlife's chairman and chief executive" for Citigroup's
+    near = re.findall(r"[\w'’-]+", text[max(0, match.start() - 25):match.start()])[-2:]
+    near += between.split()
+    if any(wanted in _EQUIVALENTS for wanted in qualifiers) and any(
+            word.lower() in _EQUIVALENTS and not held_in(terms(word)) for word in near):
+        return 0  # "Welsh Harbour Minister Ann Jones" for Scotland's harbour minister
     held = held_in(terms(window)) + abbreviated_in(window)
     if held:
         return 1 + held
-    near = re.findall(r"[\w'’-]+", text[max(0, match.start() - 25):match.start()])[-2:]
-    near += between.split()
     qualified_otherwise = any(word[:1].isupper() and word.lower() not in _OPENERS
                               for word in near)
     return int(not qualified_otherwise and held_in(terms(subject)) > 0)
