@@ -822,13 +822,17 @@ def unmet_constraints(question: str, article: Article, unknown: Iterable[str] = 
         return True
     if any(number not in text for number in set(_NUMBER.findall(question)) - years):
         return True
-    known = set(terms(text))
     subject = set(terms(speech_subject(question) or "")) - _GENERIC
-    if subject and not any(_mentions_name(word, known | {_singular(t) for t in known})
-                           or _singular(word) in known for word in subject):
-        return True
     names = {t for m in _QUESTION_NAME.finditer(question) for t in terms(m.group(0))
              if not t.isdigit()} | set(unknown)
+    if not subject and not names:
+        return False
+    known = set(terms(text))
+    if subject:
+        with_singulars = known | {_singular(term) for term in known}
+        if not any(_mentions_name(word, with_singulars) or _singular(word) in known
+                   for word in subject):
+            return True
     return not all(_mentions_name(name, known) for name in names)
 
 
