@@ -898,11 +898,14 @@ def build_answer(
         return _refusal(question, asked, hits, best)
     chosen = _select(scored, max_sentences)
     lacking = None if more_of_speaker else lacking_detail(asked, [s.text for _, s in chosen])
-    if lacking is None and not any(own for own, _ in chosen) and asks_words_of(asked):
+    words_of = None if more_of_speaker else asks_words_of(asked)
+    if lacking is None and not any(own for own, _ in chosen) and words_of:
         # Others' words about it answer less than the speaker's own, scoring lower.
         own = [row for row in scored if row[1]]
         if own and own[0][0] >= threshold + SELECTION_MARGIN:
             chosen = _select(own, max_sentences)
+        elif not _is_role(words_of):  # a role's holder may go unrecognised by name
+            lacking = f"anything {words_of} said"
     if lacking is not None:
         return _refusal(question, asked, hits, best, lacking)
     return _compose(question, asked, hits, _with_words_that_go_on(hits, [s for _, s in chosen]),
