@@ -602,6 +602,12 @@ def test_each_speakers_words_stand_under_their_own_name() -> None:
      ["Tom Hale takes over as harbour master in May."], None),
     ("Who has been appointed Portmere's harbour master?",
      ["The harbour master post has been vacant since May."], "who was appointed"),
+    ("Who has been appointed Portmere's harbour master?",  # "news" chooses no one
+     ["Tom Hale broke the news of the harbour master's death."], "who was appointed"),
+    ("Who has been appointed Portmere's harbour master?",
+     ["Tom Hale is the new harbour master."], None),
+    ("How much is Harbourline paying for the ferry firm?",
+     ["The ferry firm carries 2m passengers a year."], "an amount of money"),
     # Nothing so particular asked: no detail is lacking.
     ("How much did sales rise at Harbourline?", ["Sales rose sharply."], None),
     ("Why did Harbourline buy the ferry firm?", ["It wanted the routes."], None),
@@ -727,6 +733,9 @@ def test_a_name_after_an_organisation_is_a_name_not_a_role() -> None:
     ("For which paper did Ann Kerr write?", "name"),
     ("Why did the crews strike?", "cause"),
     ("Why did the crews, which struck, stop?", "cause"),  # "which" that asks nothing
+    ("Why did the skipper who led the strike resign?", "cause"),  # the question's first word
+    ("Who scored when Rovers beat Harbour City?", "name"),
+    ("At which ground did Rovers beat Harbour City?", "place"),
     ("What did Anna Berg say about the strike?", None),
 ])
 def test_asks_for_the_kind_of_answer(question: str, kind: str | None) -> None:

@@ -640,12 +640,19 @@ _ASKS_FOR = (  # the first that matches the question wins
     ("cause", re.compile(r"\bwhy\b|\bhow (?:did|does|do|is|was|will|can|could)\b|\breason\b",
                          re.IGNORECASE)),
 )
+_WH_KINDS = {"who": "name", "whom": "name", "whose": "name", "when": "date", "where": "place",
+             "why": "cause"}
+_LEADING_WH = re.compile(r"\W*(?:(?:in|at|on|from|for|by|to|with|of)\s+)?(who|whom|whose|when|"
+                         r"where|why)\b", re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'’A-Z-]+(?:\s+[A-Z][a-z'’A-Z-]+)*")
 
 
 def asks_for(question: str) -> str | None:
     """What kind of answer the question wants: ``"name"`` (who), ``"date"`` (when),
     ``"number"`` (how many, how much), ``"place"`` (where), ``"cause"`` (why, how), or None."""
+    leading = _LEADING_WH.match(question)  # "Who scored when ...?" asks who
+    if leading:
+        return _WH_KINDS[leading.group(1).lower()]
     return next((kind for kind, pattern in _ASKS_FOR if pattern.search(question)), None)
 
 
@@ -668,8 +675,8 @@ _MONTH_DAY = rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+
 #: gives the detail does not answer ("How much did eBay pay for Skype?" quoted with Skype's
 #: number of users).
 _ASKED_DETAILS = (
-    (re.compile(r"\bhow much\b[^?]*\b(?:pay|paid|cost|costs|price|worth|spend|spent|sell|sold|"
-                r"bid|offer|damages|fine|raise|raised|earn|earned|charge|owe)\b|"
+    (re.compile(r"\bhow much\b[^?]*\b(?:pay|paid|paying|cost|costs|costing|price|worth|spend|"
+                r"spent|sell|sold|bid|offer|damages|fine|raise|raised|earn|earned|charge|owe)\b|"
                 r"\b(?:what|which) (?:price|sum|amount)\b", re.IGNORECASE),
      re.compile(r"[£$€¥]\s?\d|\d[\d,.]*\s?(?:(?:bn|m|million|billion)\s)?(?:euros?|dollars?|"
                 r"pounds?|yen|rand|rupees?|pence|cents?)\b", re.IGNORECASE),  # not "2m users"
@@ -691,7 +698,8 @@ _WHO_CHOSEN = re.compile(r"\bwho\s+(?:(?:was|were|is|are|will be|has been|have b
                          r"got)\s+)(?P<verb>elected|appointed|named|chosen|selected|picked|"
                          r"voted|nominated|crowned)\b", re.IGNORECASE)
 _CHOSEN = re.compile(r"\b(?:elect|appoint|name|nominat|chose|choos|select|pick|vote|crown|"
-                     r"succeed|replac|new)|\b(?:takes?|took|taken|taking) over\b", re.IGNORECASE)
+                     r"succeed|replac|new(?:ly)?\b)|\b(?:takes?|took|taken|taking) over\b",
+                     re.IGNORECASE)  # "the new chairman", not "news" nor "Newcastle"
 
 
 def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
