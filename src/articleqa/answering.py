@@ -759,8 +759,7 @@ def sentence_features(question: str, sentence: Sentence, hits: Sequence[Hit],
     hit = hits[sentence.hit]
     body = hit.article.body
     words = {_singular(t) for t in terms(sentence.text)}
-    before = sentence_spans(body, max(0, sentence.start - 400), sentence.start)
-    context = set(terms(body[before[-1].start : before[-1].end])) if before else set()
+    context = set(terms(body[_sentence_before(body, sentence) : sentence.start]))
     context = {_singular(t) for t in context | set(terms(hit.article.title))}
     held = {t for t in topic if _singular(t) in words}
     held_near = {t for t in topic if _singular(t) in words | context}
@@ -776,6 +775,13 @@ def sentence_features(question: str, sentence: Sentence, hits: Sequence[Hit],
         "lede": float(sentence.start <= len(body) - len(body.lstrip())),  # the first sentence
         "quotation": float(_has_quote(sentence.text)),
     }
+
+
+def _sentence_before(body: str, sentence: Sentence) -> int:
+    """Where the sentence before ``sentence`` starts (within 400 characters; else its own
+    start)."""
+    before = sentence_spans(body, max(0, sentence.start - 400), sentence.start)
+    return before[-1].start if before else sentence.start
 
 
 def _singular(term: str) -> str:
@@ -907,17 +913,50 @@ def build_answer(
     chosen = _select(scored, max_sentences)
     lacking = None if more_of_speaker else lacking_detail(asked, [s.text for _, s in chosen])
     words_of = None if more_of_speaker else asks_words_of(asked)
-    if lacking is None and not any(own for own, _ in chosen) and words_of:
-        # Others' words about it answer less than the speaker's own, scoring lower.
-        own = [row for row in scored if row[1]]
-        if own and own[0][0] >= threshold + SELECTION_MARGIN:
-            chosen = _select(own, max_sentences)
-        elif not _is_role(words_of):  # a role's holder may go unrecognised by name
-            lacking = f"anything {words_of} said"
+    if lacking is None and words_of:
+        chosen, lacking = _their_words(asked, words_of, hits, scored, chosen, threshold,
+                                       max_sentences)
     if lacking is not None:
         return _refusal(question, asked, hits, best, lacking)
     return _compose(question, asked, hits, _with_words_that_go_on(hits, [s for _, s in chosen]),
                     speaker, best)
+
+
+def _their_words(asked: str, speaker: str, hits: Sequence[Hit],
+                 scored: Sequence[tuple[float, bool, Sentence]],
+                 chosen: list[tuple[bool, Sentence]], threshold: float,
+                 max_sentences: int) -> tuple[list[tuple[bool, Sentence]], str | None]:
+    """For a question asking what ``speaker`` said: the reply's sentences and what they lack.
+    Others' words about it answer less than the speaker's own: theirs replace them when they
+    score well enough; if none do, others' words stand (a refusal there would be only as good
+    as the attribution's recall, which is lower on articles nobody read: docs/quality.md). When
+    the question asks about something, the speaker's words must be about it: a word of it in
+    their sentence, the one before, the quotation that goes on after it, or the headline;
+    their best such words replace chosen ones that lack it, and with none the reply lacks
+    "anything <speaker> said about <it>"."""
+    if not any(own for own, _ in chosen):
+        own = [row for row in scored if row[1]]
+        if not own or own[0][0] < threshold + SELECTION_MARGIN:
+            return chosen, None
+        chosen = _select(own, max_sentences)
+    subject = speech_subject(asked)
+    wanted = {_singular(term) for term in terms(subject or "")} - _GENERIC
+    if not wanted:
+        return chosen, None
+
+    def about_it(sentence: Sentence) -> bool:  # in it, just before or after it, or the headline
+        body = hits[sentence.hit].article.body
+        words = body[_sentence_before(body, sentence) : _goes_on_to(body, sentence)]
+        words = f"{hits[sentence.hit].article.title}\n{words}"
+        said = {_singular(term) for term in terms(words)}
+        return any(_mentions_name(word, said) for word in wanted)  # or misspelt
+
+    if any(own and about_it(sentence) for own, sentence in chosen):
+        return chosen, None
+    about = [row for row in scored if row[1] and about_it(row[2])]
+    if about:  # the question is answered (``best`` reached the threshold): quote these
+        return _select(about, max_sentences), None
+    return chosen, f"anything {speaker} said about {subject}"
 
 
 def _select(scored: Sequence[tuple[float, bool, Sentence]],
