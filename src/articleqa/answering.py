@@ -912,10 +912,11 @@ def build_answer(
         return _refusal(question, asked, hits, best)
     chosen = _select(scored, max_sentences)
     lacking = None if more_of_speaker else lacking_detail(asked, [s.text for _, s in chosen])
-    words_of = None if more_of_speaker else asks_words_of(asked)
+    words_of = asks_words_of(asked)
     if lacking is None and words_of:
-        chosen, lacking = _their_words(asked, words_of, hits, scored, chosen, threshold,
+        chosen, missing = _their_words(asked, words_of, hits, scored, chosen, threshold,
                                        max_sentences)
+        lacking = None if more_of_speaker else missing  # their other words answer regardless
     if lacking is not None:
         return _refusal(question, asked, hits, best, lacking)
     return _compose(question, asked, hits, _with_words_that_go_on(hits, [s for _, s in chosen]),
@@ -945,10 +946,10 @@ def _their_words(asked: str, speaker: str, hits: Sequence[Hit],
         return chosen, None
 
     def about_it(sentence: Sentence) -> bool:  # in it, just before or after it, or the headline
-        body = hits[sentence.hit].article.body
-        words = body[_sentence_before(body, sentence) : _goes_on_to(body, sentence)]
-        words = f"{hits[sentence.hit].article.title}\n{words}"
-        said = {_singular(term) for term in terms(words)}
+        article = hits[sentence.hit].article
+        words = article.body[_sentence_before(article.body, sentence) :
+                             _goes_on_to(article.body, sentence)]
+        said = {_singular(term) for term in terms(f"{article.title}\n{words}")}
         return any(_mentions_name(word, said) for word in wanted)  # or misspelt
 
     if any(own and about_it(sentence) for own, sentence in chosen):
