@@ -128,8 +128,8 @@ def test_who_won_quotes_a_winner_or_refuses(whole_index: ArticleIndex) -> None:
     ("Who was elected president of Interpol at the Marrakech General Assembly?",
      "who was elected"),  # the speech names no one elected
     ("What did Hammouchi say about drone smuggling?", None),  # he spoke of no drones
-    # The article passes the check on every word ("policing" is one letter from "placing");
-    # his words in it hold none.
+    # The article speaks of police (a form of "policing"), so it passes the article's check;
+    # his words in it hold no word of the subject.
     ("What did Hammouchi say about artificial intelligence in policing?",
      "anything Hammouchi said about artificial intelligence in policing"),
 ])

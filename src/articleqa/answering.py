@@ -12,8 +12,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from difflib import get_close_matches
 from functools import lru_cache
+from os.path import commonprefix
 
 from articleqa.chunking import quote_open_at, quote_units, sentence_spans, straight_quote_opens
 from articleqa.lexical import terms
@@ -800,8 +800,8 @@ _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _YEAR_BOUND = re.compile(r"\b(?:before|after|until|till|by|prior to|since)\s+((?:1[89]|20)\d\d)\b",
                          re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d(?:[\d,.]*\d)?(?:st|nd|rd|th)?\b")  # 8, 1,200, 2.5, 93rd
-#: A capitalised word that does not start the question (nor a sentence in it).
-_QUESTION_NAME = re.compile(r"(?<!^)(?<![.?!(] )(?<!\()\b[A-Z][\w'’-]+")
+#: A capitalised word that does not start the question (nor a sentence in it), or "iPhone".
+_QUESTION_NAME = re.compile(r"(?<!^)(?<![.?!(] )(?<!\()\b(?:[A-Z]|[a-z]+[A-Z])[\w'’-]+")
 
 
 #: For a name of a question, the other names that stand for it (see ``NAME_EQUIVALENTS``).
@@ -813,14 +813,41 @@ for _group in NAME_EQUIVALENTS:
                 tuple(terms(other)) for other in _group if other != _name)
 
 
+def _one_edit_apart(one: str, other: str) -> bool:
+    """Whether two different words are one letter apart: one changed, added, dropped, or two
+    next to each other swapped ("Rothemond" / "Rothemund", "Aguillera" / "Aguilera")."""
+    if one == other or abs(len(one) - len(other)) > 1:
+        return False
+    start = 0
+    while start < min(len(one), len(other)) and one[start] == other[start]:
+        start += 1
+    if len(one) == len(other):
+        return (one[start + 1 :] == other[start + 1 :]
+                or one[start : start + 2] == other[start : start + 2][::-1]
+                and one[start + 2 :] == other[start + 2 :])
+    longer, shorter = (one, other) if len(one) > len(other) else (other, one)
+    return longer[start + 1 :] == shorter[start:]
+
+
 def _mentions_name(name: str, known: set[str]) -> bool:
     """Whether an article whose words are ``known`` holds a name of a question: itself, a word
     one letter away (users misspell names), or a name that stands for it ("England" for
     "English", "prime minister" for "PM")."""
-    if name in known or any(word[0] == name[0] and abs(len(word) - len(name)) <= 1
-                            for word in get_close_matches(name, known, n=3, cutoff=0.8)):
-        return True  # "Rothemund" for "Rothemond", not "Howard" for "Ward"
+    if name in known or f"{name}s" in known or name.endswith("s") and name[:-1] in known:
+        return True  # "Dem" for "Dems"
+    if len(name) >= 5 and any(
+            word[0] == name[0] and _one_edit_apart(word, name) for word in known):
+        return True  # "Rothemund" for "Rothemond"; not "Howard" for "Ward", nor "placing"
     return any(all(word in known for word in other) for other in _EQUIVALENTS.get(name, ()))
+
+
+def _holds_a_form_of(word: str, known: set[str]) -> bool:
+    """Whether words ``known`` hold ``word`` as a name is held (see :func:`_mentions_name`) or
+    in another form ("police" for "policing", "terrorism" for "terrorist": the same first
+    letters, all but at most two of the shorter word's)."""
+    return _mentions_name(word, known) or any(
+        len(commonprefix((word, other))) >= max(5, min(len(word), len(other)) - 2)
+        for other in known if other[:1] == word[:1])
 
 
 def unmet_constraints(question: str, article: Article, unknown: Iterable[str] = ()) -> bool:
@@ -844,7 +871,7 @@ def unmet_constraints(question: str, article: Article, unknown: Iterable[str] = 
     known = set(terms(text))
     if subject:
         with_singulars = known | {_singular(term) for term in known}
-        if not any(_mentions_name(word, with_singulars) or _singular(word) in known
+        if not any(_holds_a_form_of(word, with_singulars) or _singular(word) in known
                    for word in subject):
             return True
     return not all(_mentions_name(name, known) for name in names)
@@ -923,6 +950,21 @@ def build_answer(
                     speaker, best)
 
 
+def _speaks_in(article: Article, speaker: str) -> bool:
+    """Whether ``speaker`` may say anything in the article: a sentence that gives speech names
+    them, or is theirs by :func:`spoken_by` (loosely: "figures including Ann Kerr, ... the
+    official said" counts, since a stricter reading misses too many real speakers)."""
+    body = article.body
+    wanted = set(terms(_surname(speaker)))
+    for span in sentence_spans(body, 0, len(body)):
+        text = body[span.start : span.end]
+        if _gives_speech(text) and (any(_mentions_name(word, set(terms(text))) for word in wanted)
+                                    or spoken_by(article, Sentence(0, span.start, span.end, text),
+                                                 speaker)):
+            return True
+    return False
+
+
 def _their_words(asked: str, speaker: str, hits: Sequence[Hit],
                  scored: Sequence[tuple[float, bool, Sentence]],
                  chosen: list[tuple[bool, Sentence]], threshold: float,
@@ -935,6 +977,9 @@ def _their_words(asked: str, speaker: str, hits: Sequence[Hit],
     their sentence, the one before, the quotation that goes on after it, or the headline;
     their best such words replace chosen ones that lack it, and with none the reply lacks
     "anything <speaker> said about <it>"."""
+    if not _is_role(speaker) and not any(_speaks_in(article, speaker) for article in
+                                         {hit.article.id: hit.article for hit in hits}.values()):
+        return chosen, f"anything {speaker} said"
     if not any(own for own, _ in chosen):
         own = [row for row in scored if row[1]]
         if not own or own[0][0] < threshold + SELECTION_MARGIN:
