@@ -620,6 +620,19 @@ def test_each_speakers_words_stand_under_their_own_name() -> None:
      ["Tom Hale broke the news of the harbour master's death."], "who was appointed"),
     ("Who has been appointed Portmere's harbour master?",
      ["Tom Hale is the new harbour master."], None),
+    # "Who is the <office> of ...?" needs someone named by that office, or a word for it.
+    ("Who is the coach of Portmere Rovers?", ["Portmere Rovers beat Harbour City 2-0."],
+     "who the coach is"),
+    ("Who is the coach of Portmere Rovers?", ["Tom Hale scored twice for Portmere Rovers."],
+     "who the coach is"),
+    ("Who is the coach of Portmere Rovers?", ["Rovers boss Tom Hale was pleased."], None),
+    ("Who was Portmere's manager for the cup tie?", ["Manager Anna Berg picked three strikers."],
+     None),
+    ("Who was Portmere's manager for the cup tie?", ["Anna Berg picked three strikers."],
+     "who the manager was"),
+    ("Who is the chief executive of Harbourline?", ["Harbourline's CEO, Ann Kerr, said fares "
+                                                    "would fall."], None),
+    ("Who was the captain who lifted the cup?", ["Tom Hale lifted the cup."], None),
     ("How much is Harbourline paying for the ferry firm?",
      ["The ferry firm carries 2m passengers a year."], "an amount of money"),
     # Nothing so particular asked: no detail is lacking.

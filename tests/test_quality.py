@@ -132,6 +132,7 @@ def test_who_won_quotes_a_winner_or_refuses(whole_index: ArticleIndex) -> None:
     # his words in it hold no word of the subject.
     ("What did Hammouchi say about artificial intelligence in policing?",
      "anything Hammouchi said about artificial intelligence in policing"),
+    ("Who is the president of Interpol?", "who the president is"),  # it names none
 ])
 def test_what_the_overview_article_does_not_say_is_refused(whole_index: ArticleIndex,
                                                              question: str,

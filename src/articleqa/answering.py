@@ -24,6 +24,7 @@ from articleqa.vocab import (
     HEAD_TITLES,
     MONTHS,
     NAME_EQUIVALENTS,
+    OFFICES,
     PERSON_ROLES,
     QUESTION_SPEECH_VERBS,
     SPEAKER_ROLES,
@@ -701,6 +702,14 @@ _CHOSEN = re.compile(r"\b(?:elect|appoint|name|nominat|chose|choos|select|pick|v
                      r"succeed|replac|new(?:ly)?\b)|\b(?:takes?|took|taken|taking) over\b",
                      re.IGNORECASE)  # "the new chairman", not "news" nor "Newcastle"
 
+#: "Who is the coach of ...?", "Who was Mansfield's manager ...?": a reply must name someone as
+#: that office (by a word of :data:`OFFICES`).
+_WHO_HOLDS = re.compile(r"\bwho\s+(?:is|was|are|were|will be|has been|had been)\s+(?:now\s+)?"
+                        r"(?:the\s+|[A-Z][\w'’&. -]*?['’]s?\s+)?(?:(?:new|current|acting|"
+                        r"interim|then)\s+)?(?P<office>"
+                        + "|".join(sorted(map(re.escape, OFFICES), key=len, reverse=True))
+                        + r")\b(?!\s+(?:who|that|which)\b)", re.IGNORECASE)
+
 
 def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
     """What ``question`` asks for that none of ``quotes`` gives ("an amount of money", "a
@@ -716,6 +725,15 @@ def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
     if chosen and not any(_CHOSEN.search(quote) and has_answer_shape("name", quote, question)
                           for quote in quotes):
         return f"who was {chosen.group('verb').lower()}"
+    holds = _WHO_HOLDS.search(question)
+    if holds:
+        office = holds.group("office").lower()
+        named_as = re.compile(r"\b(?:" + "|".join(map(re.escape, OFFICES[office])) + r")s?\b",
+                              re.IGNORECASE)
+        if not any(named_as.search(quote) and has_answer_shape("name", quote, question)
+                   for quote in quotes):
+            return f"who the {office} is" if holds.group(0).lower().split()[1] in (
+                "is", "are") else f"who the {office} was"
     return None
 
 

@@ -100,6 +100,27 @@ HEAD_TITLES = ("head", "boss", "chief", "chairman", "chairwoman", "president", "
 #: Director General explained"), go on with the words of the speaker before them.
 SPEAKER_ROLES = ("official", "minister", "director", "chief", "chairman", "president", "manager",
                  "boss", "spokesman", "spokeswoman", "spokesperson", "head", "leader")
+#: Offices a question can ask the holder of ("Who is the coach of Hapoel Bnei Sakhnin?"), each
+#: with the words an article may give it by: a reply must name someone by one of them.
+OFFICES = {office: frozenset(words.split(",")) | {office} for office, words in (
+    line.strip().split(": ") for line in """chief executive: chief executive officer,ceo,boss,chief
+    managing director: boss,chief,head
+    director general: director-general,head,chief
+    secretary general: secretary-general,head,chief
+    prime minister: pm,premier
+    president: head,chief
+    chairman: chairwoman,chairperson,chair,boss
+    manager: boss,coach
+    coach: manager,boss,trainer
+    captain: skipper
+    mayor: mayoral
+    governor: head
+    ambassador: envoy
+    spokesman: spokeswoman,spokesperson,spokesmen
+    editor: head,chief
+    director: head,chief
+    commissioner: head,chief
+    referee: official""".splitlines())}
 #: Words before a name that make it a person's: "Mr", "Dr", "President", "Prime Minister".
 TITLES = frozenset("""mr mrs ms miss dr sir lord lady dame president prime minister king queen
     prince princess pope chancellor senator general judge professor prof rev saint st
