@@ -119,6 +119,9 @@ def test_questions_that_need_nothing_from_the_conversation_are_unchanged(
      "How much did the club offer?", "How much did Blackburn offer?", "Blackburn"),
     (["What did the Fiat chief executive say about the company's future?"],
      "How much profit did the group make?", "How much profit did Fiat make?", "Fiat"),
+    # a role followed by the name: the name is who is meant
+    (["Where did the Portmere Rovers goalkeeper Tom Hale grow up?"], "How old was he?",
+     "How old was Tom Hale?", "Tom Hale"),
     (["Where was actor Ossie Davis found dead?"], "How long had he been married to Ruby Dee?",
      "How long had Ossie Davis been married to Ruby Dee?", "Ossie Davis"),
     (["Which magazine named Tate & Lyle's boss European Businessman of the Year?"],
@@ -227,6 +230,9 @@ def test_a_named_subject_replaces_the_previous_one_but_a_clause_does_not_count()
     ("what did hammouchi say about cybercrime", "what did he say about women?"),
     # an organisation is wanted, but the previous question only mentions a person in passing
     ("What did Parry say about offers for Steven Gerrard?", "How did the club react?"),
+    # two words at most, and no name: what they are about is the earlier question's
+    ("Who won the Portmere half marathon?", "Who came second?"),
+    ("How many seats does the Harbour Party hold?", "And how many are there in all?"),
 ])
 def test_questions_pointing_back_get_the_previous_question_as_context(
         earlier: str, question: str) -> None:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from articleqa.answering import MARKER
 from articleqa.lexical import terms
@@ -407,7 +407,23 @@ def _mentions(text: str) -> list[_Mention]:
             start -= 4  # "the US", "the Six Nations"
             word = text[start:end]
         mentions.append(_Mention(word, kind, start, end, subject, place, corporate))
-    return sorted(mentions, key=lambda m: (m.start, -m.end))
+    return _named_after_role(sorted(mentions, key=lambda m: (m.start, -m.end)), text)
+
+
+def _named_after_role(mentions: list[_Mention], text: str) -> list[_Mention]:
+    """A role phrase followed by the person's name ("the Beverly Hillbillies theme singer Jerry
+    Scoggins") describes that name: the name is the person meant (and the subject, if the
+    phrase was), the phrase a modifier of it."""
+    for index, role in enumerate(mentions):
+        if role.kind != "person" or role.place:
+            continue
+        name = next((m for m in mentions[index + 1:] if m.start == role.end + 1
+                     and m.kind == "person" and not m.place
+                     and not any(_names_a_role(w.casefold()) for w in m.text.split())), None)
+        if name is not None and text[role.end:name.start] == " ":
+            mentions[index] = replace(role, place="modifier", subject=False)
+            mentions[mentions.index(name)] = replace(name, subject=name.subject or role.subject)
+    return mentions
 
 
 def _names_a_role(word: str) -> bool:
@@ -813,7 +829,8 @@ _NOUN_PHRASE = re.compile(r"\b(?:the|a|an|his|her|their|its|my|your|our)\s+\w", 
 def _points_back(question: str, core: str) -> bool:
     """Whether the question points at something earlier that no substitution can name:
     "that" / "this" as a pronoun, a bare "it" in a question naming nothing, or (once its
-    pronouns are replaced, as ``core``) only question words ("Why?")."""
+    pronouns are replaced, as ``core``) only question words ("Why?"), or at most two other
+    words and no name ("Who came second?", "How many are there now?")."""
     for match in _DEMONSTRATIVE.finditer(question):
         before = re.search(r"([\w'’]+)\W*$", question[:match.start()])
         after = re.match(r"\s*([\w'’]+)?", question[match.end():])
@@ -825,7 +842,7 @@ def _points_back(question: str, core: str) -> bool:
     it = re.search(r"\bit\b", question, re.IGNORECASE)
     if it and not _mentions(question) and not _NOUN_PHRASE.search(question[:it.start()]):
         return True  # "How much will it cost?", but not "... the first iPhone ... when it ..."
-    return not terms(core)
+    return len(terms(core)) <= 2 and not _mentions(core)
 
 
 _SPEAKER = re.compile(
