@@ -633,6 +633,19 @@ def test_each_speakers_words_stand_under_their_own_name() -> None:
     ("Who is the chief executive of Harbourline?", ["Harbourline's CEO, Ann Kerr, said fares "
                                                     "would fall."], None),
     ("Who was the captain who lifted the cup?", ["Tom Hale lifted the cup."], None),
+    # A settled outcome ("eventually", "end up", "in the end") needs a quote saying it happened.
+    ("Which firm eventually bought Harbourline?",
+     ["Harbourline is up for sale, its owners said."], "the outcome"),
+    ("Which firm eventually bought Harbourline?", ["Seaways bought Harbourline in May."], None),
+    ("How much did Seaways end up paying for Harbourline?",
+     ["Seaways was looking to buy Harbourline for £2m."], "the outcome"),
+    ("How much did Seaways end up paying for Harbourline?", ["Seaways paid £2m for it."], None),
+    ("How did the council vote in the end on the harbour plan?",
+     ["The council is set to decide on the plan."], "the outcome"),
+    ("How did the council vote in the end on the harbour plan?",
+     ["The council voted 12-3 for the plan."], None),
+    ("Why could the strike end up hurting Harbourline?",  # what may happen, not an outcome
+     ["The strike hits its busiest month."], None),
     ("How much is Harbourline paying for the ferry firm?",
      ["The ferry firm carries 2m passengers a year."], "an amount of money"),
     # Nothing so particular asked: no detail is lacking.

@@ -710,6 +710,36 @@ _WHO_HOLDS = re.compile(r"\bwho\s+(?:is|was|are|were|will be|has been|had been)\
                         + "|".join(sorted(map(re.escape, OFFICES), key=len, reverse=True))
                         + r")\b(?!\s+(?:who|that|which)\b)", re.IGNORECASE)
 
+#: "Which buyer eventually took ...?", "How much did ONGC end up paying ...?", "How did the
+#: parliament vote in the end?": a settled outcome is asked for (not "could ... end up"), and
+#: a reply must say it happened, by the question's verb in any form.
+_OUTCOME = re.compile(r"\b(?:eventually|finally|ultimately|end(?:ed|s)?\s+up)\s+(?P<verb>[a-z]+)"
+                      r"|(?P<before>[\w\s'’]*?)\s+(?:in\s+the\s+end|at\s+the\s+end\s+of)\b",
+                      re.IGNORECASE)
+_MAYBE = re.compile(r"\b(?:could|would|might|may|will|should|can)\b", re.IGNORECASE)
+
+
+def _outcome_verb(question: str) -> str | None:
+    """The verb of the settled outcome a question asks for ("took" in "Which buyer eventually
+    took ...?"), or None."""
+    if _MAYBE.search(question):
+        return None
+    match = _OUTCOME.search(question)
+    if match is None:
+        return None
+    if match.group("verb"):
+        verb = match.group("verb").lower()
+    else:  # "How did the parliament vote in the end", "was he sentenced to at the end of"
+        verb = next((word for word in reversed(match.group("before").split())
+                     if word.islower() and terms(word)), "")
+    return None if verb in _AUXILIARIES or not terms(verb) else verb
+
+
+def _says_it_happened(verb: str, quote: str) -> bool:
+    wanted = verb_stem(verb)
+    return any(stem.startswith(wanted) or wanted.startswith(stem) and len(stem) >= 3
+               for stem in map(verb_stem, re.findall(r"[A-Za-z]+", quote)))
+
 
 def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
     """What ``question`` asks for that none of ``quotes`` gives ("an amount of money", "a
@@ -734,6 +764,9 @@ def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
                    for quote in quotes):
             return f"who the {office} is" if holds.group(0).lower().split()[1] in (
                 "is", "are") else f"who the {office} was"
+    outcome = _outcome_verb(question)
+    if outcome and not any(_says_it_happened(outcome, quote) for quote in quotes):
+        return "the outcome"
     return None
 
 
