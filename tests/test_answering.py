@@ -546,6 +546,9 @@ _TITLED = ("“The pack played well,” said England coach Ann Ruiz. “We are g
            "Jo executive producer Ian Bell. “Nobody saw it coming,” a fan told BBC News. "
            "“The rule is broken,” the critic said Mr Hale's \"golden rule\" was dead. "
            "Q Magazine said: “A record of the year.”")
+_DESCRIBED = ("Tom Kerr runs the ferries. “Fares will fall,” said Kerr. The 55-year-old Scot told "
+              "the Gazette: “We will grow.” The Scot said the boats were full.")
+
 
 @pytest.mark.parametrize(("body", "starts", "speaker"), [
     (_APPOSED, "“The crews", "Ann Kerr"),  # named before what they are, between commas
@@ -559,6 +562,8 @@ _TITLED = ("“The pack played well,” said England coach Ann Ruiz. “We are g
     (_TITLED, "“Nobody", None),             # the listener: "told BBC News"
     (_TITLED, "“The rule", None),           # "said Mr Hale's ..." is no one's words
     (_TITLED, "Q Magazine said", "Q Magazine"),  # a one-letter word of a name
+    (_DESCRIBED, "The 55-year-old", None),  # "the 55-year-old Scot" describes, names no one
+    (_DESCRIBED, "The Scot", None),
 ])
 def test_quote_speaker_reads_appositions_and_pronouns(body: str, starts: str,
                                                       speaker: str | None) -> None:

@@ -367,15 +367,21 @@ def _speaker_named(words: str) -> str | None:
         if match is None:
             continue
         found = match.groupdict()
-        parts = next((found[g] for g in ("named", "owned", "name", "after")
-                      if found.get(g)), "").split()
+        group = next((g for g in ("named", "owned", "name", "after") if found.get(g)), None)
+        parts = found[group].split() if group else []
+        popped = []
         while parts and parts[0].lower() in _OPENERS:
-            parts.pop(0)
+            popped.append(parts.pop(0).lower())
         name = " ".join(parts)
+        if len(parts) == 1 and ("the" in popped or _DESCRIBED.search(words[:match.start(group)])):
+            continue  # "The Scot said", "the 55-year-old Frenchman told": who, not a name
         if parts and name.lower() not in _NOT_NAMES and (
                 found.get("owned") or not _POSSESSIVE_END.search(name)):
             return name
     return None
+
+
+_DESCRIBED = re.compile(r"\b[Tt]he\s+(?:[a-z\d][\w-]*\s+){1,2}$")
 
 
 def quote_speaker(article: Article, sentence: Sentence) -> str | None:
