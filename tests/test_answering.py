@@ -635,6 +635,8 @@ def test_each_speakers_words_stand_under_their_own_name() -> None:
      None),
     ("Who was Portmere's manager for the cup tie?", ["Anna Berg picked three strikers."],
      "who the manager was"),
+    ("Who will be the new captain of Portmere?", ["Anna Berg picked three strikers."],
+     "who the captain is"),
     ("Who is the chief executive of Harbourline?", ["Harbourline's CEO, Ann Kerr, said fares "
                                                     "would fall."], None),
     ("Who was the captain who lifted the cup?", ["Tom Hale lifted the cup."], None),
@@ -649,6 +651,8 @@ def test_each_speakers_words_stand_under_their_own_name() -> None:
      ["The council is set to decide on the plan."], "the outcome"),
     ("How did the council vote in the end on the harbour plan?",
      ["The council voted 12-3 for the plan."], None),
+    ("Who finally won the Portmere cup?", ["Tom Hale sat by the window."], "the outcome"),
+    ("Who finally won the Portmere cup?", ["Tom Hale's side won it 2-1."], None),
     ("Why could the strike end up hurting Harbourline?",  # what may happen, not an outcome
      ["The strike hits its busiest month."], None),
     ("How much is Harbourline paying for the ferry firm?",

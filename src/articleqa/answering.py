@@ -743,8 +743,9 @@ def _outcome_verb(question: str) -> str | None:
 
 def _says_it_happened(verb: str, quote: str) -> bool:
     wanted = verb_stem(verb)
-    return any(stem.startswith(wanted) or wanted.startswith(stem) and len(stem) >= 3
-               for stem in map(verb_stem, re.findall(r"[A-Za-z]+", quote)))
+    return any(abs(len(stem) - len(wanted)) <= 2 and (stem.startswith(wanted) or (
+        wanted.startswith(stem) and len(stem) >= 3))  # "decid" / "decide", not "win" / "window"
+        for stem in map(verb_stem, re.findall(r"[A-Za-z]+", quote)))
 
 
 def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
@@ -768,8 +769,8 @@ def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
                               re.IGNORECASE)
         if not any(named_as.search(quote) and has_answer_shape("name", quote, question)
                    for quote in quotes):
-            return f"who the {office} is" if holds.group(0).lower().split()[1] in (
-                "is", "are") else f"who the {office} was"
+            past = holds.group(0).lower().split()[1] in ("was", "were", "had")
+            return f"who the {office} {'was' if past else 'is'}"
     outcome = _outcome_verb(question)
     if outcome and not any(_says_it_happened(outcome, quote) for quote in quotes):
         return "the outcome"
