@@ -368,6 +368,24 @@ def test_sentence_splitting_is_linear_in_the_paragraph() -> None:
     assert seconds(400_000) < 10 * seconds(100_000)
 
 
+def test_reading_what_a_long_question_asks_for_is_linear() -> None:
+    import time
+
+    from articleqa.answering import lacking_detail
+
+    def seconds(words: int) -> float:
+        question = "Who is " + "the word " * words + "?"
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            lacking_detail(question, ["Tom Hale won it."])
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    # Four times the words: about four times the time (a backtracking pattern took 16 and more).
+    assert seconds(8_000) < 10 * seconds(2_000)
+
+
 def test_a_huge_headline_is_bounded(tmp_path: Path, small: Path, capsys) -> None:
     path = tmp_path / "huge.txt"
     path.write_text("word " * 2_000_000 + "\n\nThe harbour body of the article.\n",

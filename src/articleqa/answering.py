@@ -720,8 +720,7 @@ _WHO_HOLDS = re.compile(r"\bwho\s+(?:is|was|are|were|will be|has been|had been)\
 #: parliament vote in the end?": a settled outcome is asked for (not "could ... end up"), and
 #: a reply must say it happened, by the question's verb in any form.
 _OUTCOME = re.compile(r"\b(?:eventually|finally|ultimately|end(?:ed|s)?\s+up)\s+(?P<verb>[a-z]+)"
-                      r"|(?P<before>[\w\s'’]*?)\s+(?:in\s+the\s+end|at\s+the\s+end\s+of)\b",
-                      re.IGNORECASE)
+                      r"|\s(?:in\s+the\s+end|at\s+the\s+end\s+of)\b", re.IGNORECASE)
 _MAYBE = re.compile(r"\b(?:could|would|might|may|will|should|can)\b", re.IGNORECASE)
 
 
@@ -736,7 +735,7 @@ def _outcome_verb(question: str) -> str | None:
     if match.group("verb"):
         verb = match.group("verb").lower()
     else:  # "How did the parliament vote in the end", "was he sentenced to at the end of"
-        verb = next((word for word in reversed(match.group("before").split())
+        verb = next((word for word in reversed(question[: match.start()].split())
                      if word.islower() and terms(word)), "")
     return None if verb in _AUXILIARIES or not terms(verb) else verb
 
