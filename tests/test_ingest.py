@@ -301,6 +301,7 @@ def test_an_ingest_of_only_bad_files_changes_nothing(index: ArticleIndex, tmp_pa
         ([""], 5, "question 1 is empty"),
         (["fine", "   "], 5, "question 2 is empty"),
         (["fine", 42], 5, "question 2 is int"),
+        (["fine", "why " * 600], 5, "question 2 is 2,399 characters long; ask it in at most 2,000"),
         ([None], 5, "question 1 is NoneType"),
         ("a single string", 5, "list of questions"),
         (["fine"], 0, "k=0"),

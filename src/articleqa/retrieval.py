@@ -245,11 +245,17 @@ def check_k(k: object, name: str = "k") -> None:
         raise ValueError(f"{name}={k!r}: {name} must be a whole number of passages, 1 or more")
 
 
+#: The longest question taken, in characters: the model reads about 1,000 of them, and reading
+#: what a question asks for takes time that grows with its length.
+MAX_QUESTION_CHARS = 2_000
+
+
 def check_question(question: object, number: int | None = None) -> str:
     """The question, stripped.
 
     Raises:
-        ValueError: If it is not text, or empty (``number`` says which of several it was).
+        ValueError: If it is not text, empty or longer than :data:`MAX_QUESTION_CHARS`
+            (``number`` says which of several it was).
     """
     which = f"question {number}" if number is not None else "the question"
     if not isinstance(question, str):
@@ -257,7 +263,11 @@ def check_question(question: object, number: int | None = None) -> str:
     if not question.strip():
         raise ValueError(f"{which} is empty; ask something")
     check_unicode(question, which)
-    return question.strip()
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"{which} is {len(question):,} characters long; ask it in at most "
+                         f"{MAX_QUESTION_CHARS:,}")
+    return question
 
 
 
