@@ -243,6 +243,20 @@ def test_an_empty_index_answers_with_nothing(index_location) -> None:
         assert opened.info()["articles"] == 0 and not opened.ask("anything?").answered
 
 
+def test_a_follow_up_of_a_question_near_the_length_limit_is_answered(index: ArticleIndex
+                                                                     ) -> None:
+    from articleqa.retrieval import MAX_QUESTION_CHARS
+
+    first = "How many visitors came to the harbour festival? " * 50
+    first = first[:MAX_QUESTION_CHARS].strip()
+    history = [{"role": "user", "content": first},
+               {"role": "assistant", "content": index.ask(first).text}]
+    follow = index.ask("Why?", history)  # searched with the earlier question in brackets
+    assert len(follow.resolved_question) > MAX_QUESTION_CHARS
+    with pytest.raises(ValueError, match="2,0"):
+        index.ask(follow.resolved_question)  # a question typed that long is refused
+
+
 def test_ask_quotes_and_cites_the_articles(index: ArticleIndex) -> None:
     answer = index.ask("How many visitors came to the harbour festival?")
     assert answer.answered and answer.citations

@@ -20,7 +20,7 @@ from articleqa.filters import Filters
 from articleqa.followup import earlier_answer_articles, resolve_follow_up
 from articleqa.lexical import passage_for_embedding
 from articleqa.llm import LLMConfig, llm_answer_stream
-from articleqa.retrieval import Hit, check_question, search
+from articleqa.retrieval import MAX_QUESTION_CHARS, Hit, check_question, search
 from articleqa.storage import Store
 from articleqa.timewindow import TimeWindow, as_of_date, narrow, parse_time
 
@@ -82,13 +82,16 @@ def ask_stream(
             timed = _window_fields(store, filters, window, found)
             yield from reveal(replace(answer, notice=notice, **timed))
             return
-    hits = search(store, encoder, [follow.question], k, filters=filters, as_of=today)[0]
+    searched = follow.question  # a follow-up brings earlier questions: keep it to the limit
+    if len(searched) > MAX_QUESTION_CHARS:
+        searched = searched[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+    hits = search(store, encoder, [searched], k, filters=filters, as_of=today)[0]
     earlier = earlier_answer_articles(history) if follow.is_follow_up else ()
     if filters is not None and filters.article_ids is not None:
         earlier = tuple(i for i in earlier if i in filters.article_ids)
     if earlier:  # a follow-up is most often answered where the last answer was found
         within = replace(filters or Filters(), article_ids=earlier)
-        local = search(store, encoder, [follow.question], FOLLOW_UP_PASSAGES, filters=within,
+        local = search(store, encoder, [searched], FOLLOW_UP_PASSAGES, filters=within,
                        as_of=today)[0]
         seen = {hit.chunk_id for hit in local}
         hits = [*local, *(hit for hit in hits if hit.chunk_id not in seen)][:k]
