@@ -32,6 +32,14 @@ FOLLOW_UP_PASSAGES = 3
 COVERAGE_TAKES = 6
 
 
+def _to_limit(text: str) -> str:
+    """What to search for a resolved question: a follow-up brings its earlier questions along,
+    which may take it past the limit of a typed question; cut there, at a word."""
+    if len(text) <= MAX_QUESTION_CHARS:
+        return text
+    return text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+
+
 def ask_stream(
     store: Store,
     encoder: Encoder,
@@ -72,7 +80,7 @@ def ask_stream(
     window = parse_time(follow.question, today).window
     topic = coverage_question(follow.question)
     if topic is not None:
-        found = search(store, encoder, [topic], 1, filters=filters, as_of=today)[0]
+        found = search(store, encoder, [_to_limit(topic)], 1, filters=filters, as_of=today)[0]
         first = lead_hit(store, found[0].article.id, found[0].score) if found else None
         if first is not None:  # the story the question names, then the other outlets' takes
             takes = takes_with_hits(store, first.article.id, COVERAGE_TAKES)
@@ -82,9 +90,7 @@ def ask_stream(
             timed = _window_fields(store, filters, window, found)
             yield from reveal(replace(answer, notice=notice, **timed))
             return
-    searched = follow.question  # a follow-up brings earlier questions: keep it to the limit
-    if len(searched) > MAX_QUESTION_CHARS:
-        searched = searched[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+    searched = _to_limit(follow.question)
     hits = search(store, encoder, [searched], k, filters=filters, as_of=today)[0]
     earlier = earlier_answer_articles(history) if follow.is_follow_up else ()
     if filters is not None and filters.article_ids is not None:
