@@ -715,6 +715,9 @@ _WHO_HOLDS = re.compile(r"\bwho\s+(?:is|was|are|were|will be|has been|had been)\
                         r"interim|then)\s+)?(?P<office>"
                         + "|".join(sorted(map(re.escape, OFFICES), key=len, reverse=True))
                         + r")\b(?!\s+(?:who|that|which)\b)", re.IGNORECASE)
+#: For each office, the words a quote may name its holder by.
+_NAMED_AS = {office: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")s?\b",
+                                re.IGNORECASE) for office, words in OFFICES.items()}
 
 #: "Which buyer eventually took ...?", "How much did ONGC end up paying ...?", "How did the
 #: parliament vote in the end?": a settled outcome is asked for (not "could ... end up"), and
@@ -764,9 +767,7 @@ def lacking_detail(question: str, quotes: Sequence[str]) -> str | None:
     holds = _WHO_HOLDS.search(question)
     if holds:
         office = holds.group("office").lower()
-        named_as = re.compile(r"\b(?:" + "|".join(map(re.escape, OFFICES[office])) + r")s?\b",
-                              re.IGNORECASE)
-        if not any(named_as.search(quote) and has_answer_shape("name", quote, question)
+        if not any(_NAMED_AS[office].search(quote) and has_answer_shape("name", quote, question)
                    for quote in quotes):
             past = holds.group(0).lower().split()[1] in ("was", "were", "had")
             return f"who the {office} {'was' if past else 'is'}"
