@@ -25,6 +25,7 @@ from articleqa.answering import (
     SENTENCE_WEIGHTS,
     UNMET_WEIGHT,
     candidate_sentences,
+    question_names,
     question_speaker,
     sentence_features,
     topic_terms,
@@ -38,9 +39,9 @@ NAMES = list(SENTENCE_WEIGHTS)
 
 
 def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
-    """Per question: feature matrix, gold labels, whether the question is answerable, and per
+    """Per question: feature matrix, gold labels, whether the question is answerable, per
     candidate whether its article leaves a constraint of the question unmet (see
-    `answering.unmet_constraints`)."""
+    `answering.unmet_constraints`), and whether the question holds names."""
     rows = []
     hits_of = index.search([q.question for q in questions], ANSWER_PASSAGES)
     for number, (question, hits) in enumerate(zip(questions, hits_of), start=1):
@@ -48,7 +49,7 @@ def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
         sentences = candidate_sentences(hits)
         if not sentences:
             rows.append((np.zeros((0, len(NAMES))), np.zeros(0), question.answerable,
-                         np.zeros(0)))
+                         np.zeros(0), False))
             continue
         vectors = index.encoder.encode([question.question, *(
             passage_for_embedding(hits[s.hit].article.title, s.text) for s in sentences)])
@@ -64,14 +65,23 @@ def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
                           dtype=float)
         unmet = np.array([unmet_constraints(question.question, hits[s.hit].article)
                           for s in sentences], dtype=float)
-        rows.append((features, labels, question.answerable, unmet))
+        rows.append((features, labels, question.answerable, unmet,
+                     bool(question_names(question.question))))
     print(file=sys.stderr)
     return rows
 
 
+def evidence_of(scores: np.ndarray, costs: np.ndarray, named: bool) -> float:
+    """The evidence `ask` refuses below: with names in the question each sentence pays for
+    its own article's unmet constraints, else all pay the best sentence's."""
+    if not len(scores):
+        return -9.0
+    return float((scores - costs).max() if named else scores.max() - costs[scores.argmax()])
+
+
 def fit(rows, l2: float = 0.003, steps: int = 800, rate: float = 0.5) -> np.ndarray:
     weights = np.zeros(len(NAMES))
-    usable = [(x, y) for x, y, answerable, _ in rows if answerable and y.any()]
+    usable = [(x, y) for x, y, answerable, *_ in rows if answerable and y.any()]
     for _ in range(steps):
         gradient = np.zeros_like(weights)
         for x, y in usable:
@@ -88,7 +98,7 @@ def picked_gold(rows, weights: np.ndarray, most: int = MAX_SENTENCES,
     """Share of answerable questions whose best sentence is gold, and whose chosen ones hold
     gold (those within ``margin`` of the best, at most ``most``, as `ask` chooses them)."""
     first = chosen = total = 0
-    for x, y, answerable, _ in rows:
+    for x, y, answerable, *_ in rows:
         if not answerable:
             continue
         total += 1
@@ -125,11 +135,10 @@ def main() -> None:
     print("fitted on all dev questions:")
     for name, weight in zip(NAMES, weights):
         print(f'    "{name}": {weight:.2f},')
-    print("refusal trade-off (evidence = best score - unmet weight x the best sentence's "
-          "article leaves a year, number or name unmet):")
-    evidence = np.array([(x @ weights).max()
-                         - args.unmet_weight * unmet[np.argmax(x @ weights)] if len(x) else -9
-                         for x, _, _, unmet in rows])
+    print("refusal trade-off (evidence = the best score less unmet weight x whether its "
+          "article leaves a year, number or name unmet; see answering._less_unmet):")
+    evidence = np.array([evidence_of(x @ weights, args.unmet_weight * unmet, named)
+                         for x, _, _, unmet, named in rows])
     answerable = np.array([r[2] for r in rows])
     for share in (0.05, 0.08, 0.10):
         threshold = np.quantile(evidence[answerable], share)
