@@ -265,6 +265,19 @@ def test_a_year_number_or_name_the_article_lacks_is_an_unmet_constraint() -> Non
     assert unmet_constraints("Did Ireland win the Grand Slam in 2005?", slam)
 
 
+def test_a_name_is_held_by_its_initials_and_initials_by_the_name() -> None:
+    club = Article("c", "City still owe for Anelka",
+                   "The club still owe French club PSG £5m from the purchase of Anelka.")
+    assert not unmet_constraints("How much does the club owe Paris St Germain?", club)
+    assert unmet_constraints("How much does the club owe Paris St Germain Handball?", club)
+    exchange = Article("e", "Bid for the exchange", "The London Stock Exchange turned it down.")
+    assert not unmet_constraints("Who bid for the LSE?", exchange)
+    assert unmet_constraints("Who bid for the LSX?", exchange)
+    # Two initials are too often a word: "Los Angeles" is not held by "la".
+    song = Article("s", "Song", "She sang la la la in the video.")
+    assert unmet_constraints("Who sang in Los Angeles?", song)
+
+
 def test_an_unmet_constraint_refuses_an_otherwise_close_answer() -> None:
     hits = _overview_hits()
     sentences = candidate_sentences(hits, top=len(hits))

@@ -939,7 +939,34 @@ def unmet_constraints(question: str, article: Article, unknown: Iterable[str] = 
         if not any(_holds_a_form_of(word, with_singulars) or _singular(word) in known
                    for word in subject):
             return True
-    return not all(_mentions_name(name, known) for name in names)
+    missing = {name for name in names if not _mentions_name(name, known)}
+    if missing:  # "Paris St Germain" held as "PSG", "LSE" as "London Stock Exchange"
+        abbreviated = _abbreviations(text)
+        missing -= {name for name in missing if name in abbreviated}
+        for full, initials in _abbreviations_of(question).items():
+            if initials in known:
+                missing -= set(terms(full))
+    return bool(missing)
+
+
+#: A name of several capitalised words, "of" or "de" allowed between them ("Bank of
+#: Scotland"), not counting a "The" in front.
+_LONG_NAME = re.compile(r"\b(?!The\s)[A-Z][\w'’-]*(?:\s+(?:(?:of|de)\s+)?[A-Z][\w'’-]*)+")
+
+
+def _abbreviations_of(text: str) -> dict[str, str]:
+    """The names of three words or more in ``text``, each with its initials in lower case
+    ("Paris St Germain": "psg"; "Royal Bank of Scotland": "rbs"). Two letters are too often
+    a word ("us", "la")."""
+    names = {match.group(0): "".join(word[0] for word in match.group(0).split()
+                                     if word[0].isupper()).lower()
+             for match in _LONG_NAME.finditer(text)}
+    return {name: initials for name, initials in names.items() if len(initials) >= 3}
+
+
+def _abbreviations(text: str) -> set[str]:
+    """The initials of the names of several words in ``text``."""
+    return set(_abbreviations_of(text).values())
 
 
 def build_answer(
