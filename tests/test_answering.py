@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -321,6 +322,17 @@ def test_a_year_alone_does_not_move_the_answer_to_another_article() -> None:
     assert first_quoted("How many times has Hewitt won the title in 2031?") == "a1"
     # Typed without capitals it names nothing: the year alone does not tell the story.
     assert first_quoted("how many times has hewitt won the title in 2031?") == "a0"
+
+
+def test_a_question_no_passage_is_close_to_is_refused() -> None:
+    hits = _overview_hits()
+    sentences = candidate_sentences(hits, top=len(hits))
+    scores = [0.9 if "Cybercrime" in s.text else 0.6 for s in sentences]
+    assert build_answer(QUESTION, hits, sentences, scores).answered
+    far = [replace(hit, score=0.15) for hit in hits]  # the closest passage is far from it
+    refused = build_answer(QUESTION, far, sentences, scores)
+    assert not refused.answered
+    assert refused.evidence < build_answer(QUESTION, hits, sentences, scores).evidence
 
 
 def test_a_word_no_passage_holds_is_a_name_in_a_question_typed_without_capitals() -> None:
