@@ -21,6 +21,7 @@ import numpy as np
 from articleqa import ArticleIndex, evaluation
 from articleqa.answering import (
     MAX_SENTENCES,
+    MIN_SIMILARITY,
     SELECTION_MARGIN,
     SENTENCE_WEIGHTS,
     UNMET_WEIGHT,
@@ -41,7 +42,8 @@ NAMES = list(SENTENCE_WEIGHTS)
 def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
     """Per question: feature matrix, gold labels, whether the question is answerable, per
     candidate whether its article leaves a constraint of the question unmet (see
-    `answering.unmet_constraints`), and whether the question holds names."""
+    `answering.unmet_constraints`), whether the question holds names, and whether no passage
+    comes close to it (`answering.MIN_SIMILARITY`)."""
     rows = []
     hits_of = index.search([q.question for q in questions], ANSWER_PASSAGES)
     for number, (question, hits) in enumerate(zip(questions, hits_of), start=1):
@@ -49,7 +51,7 @@ def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
         sentences = candidate_sentences(hits)
         if not sentences:
             rows.append((np.zeros((0, len(NAMES))), np.zeros(0), question.answerable,
-                         np.zeros(0), False))
+                         np.zeros(0), False, True))
             continue
         vectors = index.encoder.encode([question.question, *(
             passage_for_embedding(hits[s.hit].article.title, s.text) for s in sentences)])
@@ -66,17 +68,21 @@ def collect(index: ArticleIndex, questions: list[evaluation.EvalQuestion]):
         unmet = np.array([unmet_constraints(question.question, hits[s.hit].article)
                           for s in sentences], dtype=float)
         rows.append((features, labels, question.answerable, unmet,
-                     bool(question_names(question.question))))
+                     bool(question_names(question.question)),
+                     max(hit.score for hit in hits) < MIN_SIMILARITY))
     print(file=sys.stderr)
     return rows
 
 
-def evidence_of(scores: np.ndarray, costs: np.ndarray, named: bool) -> float:
+def evidence_of(scores: np.ndarray, costs: np.ndarray, named: bool, far: bool,
+                unmet_weight: float) -> float:
     """The evidence `ask` refuses below: with names in the question each sentence pays for
-    its own article's unmet constraints, else all pay the best sentence's."""
+    its own article's unmet constraints, else all pay the best sentence's; less the unmet
+    weight again when no passage comes close to the question."""
     if not len(scores):
         return -9.0
-    return float((scores - costs).max() if named else scores.max() - costs[scores.argmax()])
+    best = (scores - costs).max() if named else scores.max() - costs[scores.argmax()]
+    return float(best - unmet_weight * far)
 
 
 def fit(rows, l2: float = 0.003, steps: int = 800, rate: float = 0.5) -> np.ndarray:
@@ -137,8 +143,9 @@ def main() -> None:
         print(f'    "{name}": {weight:.2f},')
     print("refusal trade-off (evidence = the best score less unmet weight x whether its "
           "article leaves a year, number or name unmet; see answering._less_unmet):")
-    evidence = np.array([evidence_of(x @ weights, args.unmet_weight * unmet, named)
-                         for x, _, _, unmet, named in rows])
+    evidence = np.array([evidence_of(x @ weights, args.unmet_weight * unmet, named, far,
+                                     args.unmet_weight)
+                         for x, _, _, unmet, named, far in rows])
     answerable = np.array([r[2] for r in rows])
     for share in (0.05, 0.08, 0.10):
         threshold = np.quantile(evidence[answerable], share)

@@ -916,10 +916,14 @@ def _holds_a_form_of(word: str, known: set[str]) -> bool:
 
 
 def question_names(question: str, unknown: Iterable[str] = ()) -> set[str]:
-    """The words of the names a question holds (capitalised, see ``_QUESTION_NAME``), and
+    """The words of the names a question holds (capitalised, see ``_QUESTION_NAME``; not a
+    month or a weekday, which articles also write as "the last three months"), and
     ``unknown``: more of its words to count as names."""
     return {term for match in _QUESTION_NAME.finditer(question) for term in terms(match.group(0))
-            if not term.isdigit()} | set(unknown)
+            if not term.isdigit() and term not in _DAY_NAMES} | set(unknown)
+
+
+_DAY_NAMES = frozenset(MONTHS) | frozenset(WEEKDAYS)
 
 
 def unmet_constraints(question: str, article: Article, unknown: Iterable[str] = ()) -> bool:
