@@ -609,7 +609,8 @@ EVIDENCE_THRESHOLD = 2.0
 #: nothing the archive holds ("Who discovered the element radium?"): its evidence costs
 #: :data:`UNMET_WEIGHT`. Chosen on dev, at the low end of where it refuses the same: the
 #: questions off the archive it answered came to 0.14 and 0.19, the least similar answerable
-#: one whose article was retrieved to 0.28.
+#: one whose article was retrieved to 0.28. Like the sentence weights, it is read on
+#: all-MiniLM-L6-v2's cosines; another model needs it chosen again.
 MIN_SIMILARITY = 0.2
 #: A sentence joins the reply when it scores within this margin of the best one...
 SELECTION_MARGIN = 2.0
