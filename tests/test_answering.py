@@ -511,6 +511,9 @@ def test_role_holder_names_the_person_behind_a_role(body: str, role: str,
     ("Mr Letwin attacked the chancellor over the sums.", "the chancellor", False),
     ("Gordon Brown, the chancellor, said growth was strong.", "the chancellor", True),
     ("Nick Griffin, the BNP leader, said he would stand.", "the Tory leader", False),
+    ("The King said he was glad to be home.", "the king", True),
+    ("Ms King said she was delighted to stand.", "the king", False),  # a surname
+    ('"I am delighted to stand," said Mr. Bishop.', "the bishop", False),
 ])
 def test_a_role_speaks_only_as_the_speaker_of_the_sentence(text: str, role: str,
                                                            speaks: bool) -> None:

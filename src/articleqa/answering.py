@@ -504,12 +504,18 @@ def _holds_role(text: str, match: re.Match[str], qualifiers: frozenset[str],
     return int(not qualified_otherwise and held_in(terms(subject)) > 0)
 
 
+#: A role's word after "Mr", "Ms", ... is a surname ("Ms King"), not the role.
+_NOT_AFTER_HONORIFIC = "".join(rf"(?<!\b{re.escape(title)} )" for title in (
+    "Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Miss", "Dr", "Dr."))
+
+
 def _role_speaks(role: str, text: str, subject: str = "") -> bool:
     """Whether ``text`` has the role say something: "the chancellor said", "said the
     chancellor", "Chancellor Gordon Brown told ...", "said Ulrich Schulte-Strathaus, secretary
     general of ...", "Alois Rhiel, its minister for economic affairs, added"; never the shadow
     or former holder, nor the holder of another (qualified) role."""
     name, qualifiers, initials = _role_parts(role)
+    name = _NOT_AFTER_HONORIFIC + name  # "Ms King said" names Oona King, not the king
     patterns = (
         rf"\b{name}(?:,?\s+[A-Z][\w'’-]+){{0,3}},?\s+(?:also\s+)?(?:{_SPEECH})\b",
         rf"\b(?:{_SPEECH})\s+(?:the\s+)?(?P<between>(?:[A-Z][\w'’-]*\s+){{0,3}}){name}\b",
