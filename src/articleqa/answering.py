@@ -958,8 +958,8 @@ def unmet_constraints(question: str, article: Article, unknown: Iterable[str] = 
             return True
     missing = {name for name in names if not _mentions_name(name, known)}
     if missing:  # "Paris St Germain" held as "PSG", "LSE" as "London Stock Exchange"
-        abbreviated = _abbreviations(text)
-        missing -= {name for name in missing if name in abbreviated}
+        abbreviated = set(_abbreviations_of(text).values())
+        missing -= abbreviated
         for full, initials in _abbreviations_of(question).items():
             if initials in known:
                 missing -= set(terms(full))
@@ -979,11 +979,6 @@ def _abbreviations_of(text: str) -> dict[str, str]:
                                      if word[0].isupper()).lower()
              for match in _LONG_NAME.finditer(text)}
     return {name: initials for name, initials in names.items() if len(initials) >= 3}
-
-
-def _abbreviations(text: str) -> set[str]:
-    """The initials of the names of several words in ``text``."""
-    return set(_abbreviations_of(text).values())
 
 
 def build_answer(
@@ -1092,9 +1087,11 @@ def _speaks_in(article: Article, speaker: str) -> bool:
     wanted = set(terms(_surname(speaker)))
     for span in sentence_spans(body, 0, len(body)):
         text = body[span.start : span.end]
-        if _gives_speech(text) and (any(_mentions_name(word, set(terms(text))) for word in wanted)
-                                    or spoken_by(article, Sentence(0, span.start, span.end, text),
-                                                 speaker)):
+        if not _gives_speech(text):
+            continue
+        words = set(terms(text))
+        if any(_mentions_name(word, words) for word in wanted) or spoken_by(
+                article, Sentence(0, span.start, span.end, text), speaker):
             return True
     return False
 
