@@ -386,6 +386,36 @@ def test_reading_what_a_long_question_asks_for_is_linear() -> None:
     assert seconds(8_000) < 10 * seconds(2_000)
 
 
+def test_finding_speakers_in_a_long_run_of_capitalised_words_is_linear() -> None:
+    import random
+    import time
+
+    from articleqa import Article
+    from articleqa.answering import Sentence, quote_speaker, role_holder
+    from articleqa.followup import resolve_follow_up
+
+    def seconds(words: int) -> float:
+        draw = random.Random(words)
+        run = " ".join(draw.choice("BCDFGHKLMNPRST") + "".join(draw.choices("aeiourn", k=5))
+                       for _ in range(words))  # a table of names the reader lost the commas of
+        body = f"The port reopened. {run} of the {run}. “We are ready,” he said."
+        quote = body.index("“We")
+        article = Article("a", "Port", body)
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            quote_speaker(article, Sentence(0, quote, len(body), body[quote:]))
+            role_holder(Article("b", "Port", body + " "), "chancellor")  # not the cached one
+            resolve_follow_up("And the chancellor?", [
+                {"role": "user", "content": "What did the chancellor say?"},
+                {"role": "assistant", "content": f"In “Port”, {body} said: “Ready.” [1]"}])
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    # Four times the words: about four times the time (names of any length took 16 and more).
+    assert seconds(4_000) < 10 * seconds(1_000)
+
+
 def test_a_huge_headline_is_bounded(tmp_path: Path, small: Path, capsys) -> None:
     path = tmp_path / "huge.txt"
     path.write_text("word " * 2_000_000 + "\n\nThe harbour body of the article.\n",

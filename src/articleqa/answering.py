@@ -136,12 +136,14 @@ _PRONOUN_START = re.compile(r"^[^\w“”\"«»]*(?:he|she|they|the same|the\s+(
 #: whose object is a listener ("told BBC News").
 _SAYS = ("said|says|added|adds|explained|continued|insisted|noted|stressed|argued|claimed|"
          "admitted|replied|commented|declared")
+#: Names in the patterns below run to at most eight words (``{0,7}`` more): unbounded, a search
+#: takes quadratic time over a long run of capitalised words (a table whose commas were lost).
 _NAMED_SPEAKER = re.compile(
     r"(?<!\bof )(?<!\band )(?<!\bin )(?<!\bfrom )(?<!\bfor )(?<!\bat )(?<!\bby )(?<!\bwith )"
     # a name ("Q Magazine" too), not one after "of" ("The star of Rain Man and Tootsie said")
-    r"(?P<name>[A-Z](?:[\w'’-]+|(?=\s+[A-Z]))(?:\s+[A-Z][\w'’-]+)*)\s+(?:also\s+)?(?:"
+    r"(?P<name>[A-Z](?:[\w'’-]+|(?=\s+[A-Z]))(?:\s+[A-Z][\w'’-]+){0,7})\s+(?:also\s+)?(?:"
     + "|".join(SPEECH_VERBS) + r")\b"
-    r"|\b(?:" + _SAYS + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
+    r"|\b(?:" + _SAYS + r")\s+(?P<after>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,7})"
     r"(?<!['’]s)(?![\w'’])"  # not "said Ray Voss's manager" (see _SAID_NAME)
 )
 _PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "this", "that"}
@@ -341,17 +343,17 @@ _OPENERS = frozenset("""on in at but and the a an last this that then also howev
 #: the role. A name that owns something is not the speaker ("said Mr Brown's plan").
 _SAID_NAME = re.compile(
     rf"\b(?:{_SAYS})\s+(?:"
-    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w'’-]*)*\s+(?:[a-z-]+\s+){1,3}"
-    r"(?P<named>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
-    r"|(?P<owned>(?:[A-Z][\w-]*\s+)*[A-Z][\w-]*['’]s\s+(?:[a-z-]+\s+)?(?:"
+    r"(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w'’-]*){0,7}\s+(?:[a-z-]+\s+){1,3}"
+    r"(?P<named>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,7})"
+    r"|(?P<owned>(?:[A-Z][\w-]*\s+){0,7}[A-Z][\w-]*['’]s\s+(?:[a-z-]+\s+)?(?:"
     + "|".join(map(re.escape, PERSON_ROLES)) + r"))(?=\s*[,.;:!?\"“”]|$)"
-    r"|(?P<name>(?:(?:Mr|Mrs|Ms|Dr|Sir)\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*))")
+    r"|(?P<name>(?:(?:Mr|Mrs|Ms|Dr|Sir)\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,7}))")
 
 
 #: "Abdellatif Hammouchi, Director General of National Security, said", "Richard Doherty,
 #: from Panasonic's Hollywood Laboratories, one of the pioneers of Blu-ray, told": a full name,
 #: what they are between commas, then the verb.
-_APPOSED_SPEAKER = re.compile(r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)"
+_APPOSED_SPEAKER = re.compile(r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,7})"
                               r"(?:,\s+[^,.;:\"“”]{3,90}){1,2},\s+(?:also\s+)?(?:"
                               + "|".join(SPEECH_VERBS) + r")\b")
 
@@ -424,7 +426,7 @@ def _is_role(speaker: str) -> bool:
 #: "Brown", "O'Sullivan", "McCabe" (whole: not "Mc"), not "Gateshead's"; capitalised even in
 #: a pattern that ignores case
 _NAME_WORD = r"(?-i:[A-Z][a-z-]*(?:[A-Z][a-z-]+)?(?:['’][A-Z][a-z-]+)?)(?![\w-])"
-_PERSON = rf"({_NAME_WORD}(?:\s+{_NAME_WORD})+)"
+_PERSON = rf"({_NAME_WORD}(?:\s+{_NAME_WORD}){{1,7}})"
 _LEDE_SUBJECT = re.compile(rf"\s*{_PERSON}\s+[a-z]")
 _LEDE_SPEAKER = re.compile(rf"\b{_PERSON}\s+(?:has|have|had)\s+(?:said|told|warned|argued)\b")
 _SPEECH = "|".join(SPEECH_VERBS)

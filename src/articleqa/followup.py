@@ -336,10 +336,11 @@ _OPENERS = STOPWORDS | frozenset("""please tell give show list explain describe 
     these those also anything something according i'm""".split())
 
 _CAPWORD = r"(?:[A-Z][\w'’.&-]*|\d{1,3}(?=\s+[A-Z]))"
-_NAME = rf"{_CAPWORD}(?:\s+(?:{_CAPWORD}|&))*"
+# At most eight words: unbounded, a search is quadratic on a long run of capitalised words.
+_NAME = rf"{_CAPWORD}(?:\s+(?:{_CAPWORD}|&)){{0,7}}"
 _ROLE_PHRASE = re.compile(
     rf"\b(?:(?P<det>[Tt]he|[Ww]hich|[Aa]n?)|(?P<owner>{_NAME})['’]s)\s+"
-    rf"(?P<mods>(?:(?:{_CAPWORD}|&)\s+)*(?:[a-z][\w-]*\s+){{0,2}}?)"
+    rf"(?P<mods>(?:(?:{_CAPWORD}|&)\s+){{0,7}}(?:[a-z][\w-]*\s+){{0,2}}?)"
     rf"(?P<role>{_ROLE_WORDS})(?![\w-])"
     rf"(?P<of>\s+of\s+(?:the\s+)?{_NAME})?"
 )
