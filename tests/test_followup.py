@@ -138,6 +138,8 @@ def test_questions_that_need_nothing_from_the_conversation_are_unchanged(
      "Did Hammouchi mention Interpol?", "Hammouchi"),  # the most recent *person*
     ([TIME_WARNER, HAMMOUCHI], "What did the firm say about his remarks?",
      "What did Time Warner say about Hammouchi's remarks?", "Time Warner"),
+    (["When do the Harbour Games start?"], "Who won them last time?",  # "they" may be an event
+     "Who won the Harbour Games last time?", "the Harbour Games"),
 ])
 def test_pronouns_and_roles_become_the_subject_of_the_conversation(
         earlier: list[str], question: str, expected: str, subject: str) -> None:
@@ -233,6 +235,10 @@ def test_a_named_subject_replaces_the_previous_one_but_a_clause_does_not_count()
     # two words at most, and no name: what they are about is the earlier question's
     ("Who won the Portmere half marathon?", "Who came second?"),
     ("How many seats does the Harbour Party hold?", "And how many are there in all?"),
+    # an event is no "he", "she" or club: who they are is in the earlier answer, not its words
+    ("Who will host the Portmere Music Awards?", "How old is he?"),
+    ("Who opened the Portmere Arts Festival?", "Where does she live?"),
+    ("Who won the Harbour Cup final?", "How much did the club earn from it?"),
 ])
 def test_questions_pointing_back_get_the_previous_question_as_context(
         earlier: str, question: str) -> None:

@@ -17,11 +17,12 @@ no model; the rules, in the order they apply:
    says, thinks, promises ...; a title such as "President X"; a role such as "the chancellor",
    kept as the phrase), else the person whose own words the last answer quoted (its ``speaker``;
    read from the reply's text, "..., Hammouchi said:", when the conversation carries only text),
-   else the most recent other name. "they", "them", "their", "its" and "the company" / "the
-   firm" / "the group" / "the club" ...: the most recent organisation (a name with Inc, Group,
-   Bank, Athletics ... in it; an acronym; the subject of "make", "pay", "buy" ...), else the
-   subject or owner ("Sony" in "Sony's PSP") of a recent question; a name merely mentioned
-   ("offers for Steven Gerrard") is too often a person. Possessives become "<subject>'s". Only
+   else the most recent other name that is not an event's ("the Academy Awards"). "they",
+   "them", "their", "its" and "the company" / "the firm" / "the group" / "the club" ...: the
+   most recent organisation (a name with Inc, Group, Bank, Athletics ... in it; an acronym;
+   the subject of "make", "pay", "buy" ...), else the subject or owner ("Sony" in "Sony's
+   PSP") of a recent question, or an event for "they"; a name merely mentioned ("offers for
+   Steven Gerrard") is too often a person. Possessives become "<subject>'s". Only
    the first such word is replaced; later ones then read naturally ("What did Hammouchi say
    about his ..."). A pronoun is left alone when a name it can stand for comes before it in the
    question itself ("Does Musharaf think he ...", "Who heads the list ... his father").
@@ -49,6 +50,7 @@ from articleqa.lexical import terms
 from articleqa.vocab import (
     AUXILIARIES,
     BUSINESS_VERBS,
+    EVENT_WORDS,
     MONTHS,
     ORGANISATION_NOUNS,
     ORGANISATION_WORDS,
@@ -501,10 +503,12 @@ def _is_subject(text: str, start: int) -> bool:
 
 
 def _kind(name: str, text: str, start: int, end: int, subject: bool) -> tuple[str, bool]:
-    """The kind of a name ("person", "org" or "name") and whether it is corporate."""
+    """The kind of a name ("person", "org", "event" or "name") and whether it is corporate."""
     words = [w.casefold().strip(".") for w in re.findall(r"[\w'’.&-]+", name)]
     if len(words) > 1 and words[0] in TITLES:
         return "person", False
+    if any(w in EVENT_WORDS for w in words):
+        return "event", False
     if any(w in ORGANISATION_WORDS or w.endswith(("group", "corp", "bank")) for w in words):
         return "org", False
     if re.fullmatch(r"[A-Z][A-Z0-9&.]{1,5}", name):
@@ -734,7 +738,7 @@ def _can_stand_for(mention: _Mention, want: str, *, modifiers: bool = False) -> 
     if want == "person":
         return mention.kind == "person" or (
             mention.kind == "name" and mention.subject and not mention.corporate)
-    return mention.kind == "org" or (mention.kind == "name" and (
+    return mention.kind == "org" or (mention.kind in ("name", "event") and (
         mention.subject or mention.corporate or mention.place == "modifier"))
 
 
@@ -797,12 +801,14 @@ def _referent(earlier: Sequence[_Resolved], want: str, speaker: str | None, ques
                  lambda m: m.kind == "name" and not m.corporate and m.place == "possessor",
                  lambda m: m.kind == "name" and not m.corporate and m.place == ""]
     else:
-        # not a name that is merely mentioned ("offers for Steven Gerrard"): often a person
+        # not a name that is merely mentioned ("offers for Steven Gerrard"): often a person;
+        # "they" may be an event ("the Harbour Games"), "the club" may not
+        named = ("name",) if anaphor else ("name", "event")
         tiers = [lambda m: (m.kind == "org" or m.corporate) and m.place in plain,
-                 lambda m: m.kind == "name" and m.place in plain and m.subject,
-                 lambda m: m.kind == "name" and m.place == "possessor"]
+                 lambda m: m.kind in named and m.place in plain and m.subject,
+                 lambda m: m.kind in named and m.place == "possessor"]
         if anaphor:  # "the company" after "the Fiat chief executive"
-            tiers.append(lambda m: m.kind != "person" and m.place == "modifier")
+            tiers.append(lambda m: m.kind in ("name", "org") and m.place == "modifier")
     for tier in tiers:
         if tier is None:
             if speaker is not None and not set(terms(speaker)) <= asked:

@@ -132,6 +132,11 @@ ORGANISATION_NOUNS = (
     "organisation", "organization", "agency", "party", "union", "league", "federation",
     "association", "competition", "label", "publisher", "studio",
 )
+#: Words inside a name that make it an event's ("the Academy Awards", "the Harbour Cup"): "they"
+#: may stand for it, "he", "she" and "the club" may not.
+EVENT_WORDS = frozenset("""awards award prize prizes cup games olympics championship
+    championships open festival ceremony trophy tournament marathon election elections summit
+    conference expo oscars grammys baftas concert gala derby""".split())
 #: Words inside a name that make it an organisation's ("Time Warner Inc", "Bank of Scotland").
 ORGANISATION_WORDS = frozenset("""inc corp corporation co ltd plc llc group bank company
     holdings airlines airways motors police ministry department council association federation
