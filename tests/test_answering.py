@@ -873,6 +873,11 @@ def test_a_name_after_an_organisation_is_a_name_not_a_role() -> None:
     ("Who scored when Rovers beat Harbour City?", "name"),
     ("At which ground did Rovers beat Harbour City?", "place"),
     ("What did Anna Berg say about the strike?", None),
+    ("What did Anna Berg say about crews who went on strike?", None),  # "who" starts a clause
+    ("What is the real name of the skipper who led the strike?", "name"),
+    ("So, who led the strike?", "name"),
+    ("And who came second?", "name"),
+    ("And when did the strike end?", "date"),
 ])
 def test_asks_for_the_kind_of_answer(question: str, kind: str | None) -> None:
     assert asks_for(question) == kind

@@ -658,14 +658,17 @@ _ASKS_FOR = (  # the first that matches the question wins
     ("place", re.compile(r"\bwhere\b|\bwhich (?:city|country|town|venue|place|ground|stadium|"
                          r"county|region|state|island|street|hotel|hospital|prison|court)\b",
                          re.IGNORECASE)),
-    ("name", re.compile(r"\bwho(?:m|se)?\b|^\W*(?:(?:in|at|on|from|for|by|to|with|of)\s+)?"
-                        r"which\b", re.IGNORECASE)),
+    # not a "who" after a noun ("people who are not online"): that starts a clause
+    ("name", re.compile(r"(?<![a-z] )\bwho(?:m|se)?\b|^\W*(?:(?:in|at|on|from|for|by|to|with|"
+                        r"of)\s+)?which\b|\bwhat (?:is|are|was|were) (?:the|their|his|her|its) "
+                        r"(?:[a-z]+ )?names?\b", re.IGNORECASE)),
     ("cause", re.compile(r"\bwhy\b|\bhow (?:did|does|do|is|was|will|can|could)\b|\breason\b",
                          re.IGNORECASE)),
 )
 _WH_KINDS = {"who": "name", "whom": "name", "whose": "name", "when": "date", "where": "place",
              "why": "cause"}
-_LEADING_WH = re.compile(r"\W*(?:(?:in|at|on|from|for|by|to|with|of)\s+)?(who|whom|whose|when|"
+_LEADING_WH = re.compile(r"\W*(?:(?:and|but|so|then|also|ok|okay|well|now)\b\W*)*"
+                         r"(?:(?:in|at|on|from|for|by|to|with|of)\s+)?(who|whom|whose|when|"
                          r"where|why)\b", re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'’A-Z-]+(?:\s+[A-Z][a-z'’A-Z-]+)*")
 
