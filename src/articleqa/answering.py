@@ -21,6 +21,7 @@ from articleqa.readers.article import Article, normalise_text
 from articleqa.retrieval import Hit, hit_to_json
 from articleqa.timewindow import TimeWindow
 from articleqa.vocab import (
+    CONNECTIVES,
     HEAD_TITLES,
     MONTHS,
     NAME_EQUIVALENTS,
@@ -667,7 +668,7 @@ _ASKS_FOR = (  # the first that matches the question wins
 )
 _WH_KINDS = {"who": "name", "whom": "name", "whose": "name", "when": "date", "where": "place",
              "why": "cause"}
-_LEADING_WH = re.compile(r"\W*(?:(?:and|but|so|then|also|ok|okay|well|now)\b\W*)*"
+_LEADING_WH = re.compile(rf"\W*(?:(?:{'|'.join(CONNECTIVES)})\b\W*)*"
                          r"(?:(?:in|at|on|from|for|by|to|with|of)\s+)?(who|whom|whose|when|"
                          r"where|why)\b", re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'’A-Z-]+(?:\s+[A-Z][a-z'’A-Z-]+)*")

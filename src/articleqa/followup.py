@@ -50,6 +50,7 @@ from articleqa.lexical import terms
 from articleqa.vocab import (
     AUXILIARIES,
     BUSINESS_VERBS,
+    CONNECTIVES,
     EVENT_WORDS,
     MONTHS,
     ORGANISATION_NOUNS,
@@ -561,8 +562,7 @@ def _resolve_turns(turns: Sequence[_Turn]) -> list[FollowUp]:
     return [r.follow for r in resolved]
 
 
-_CONNECTIVE = re.compile(r"^(?:(?:and|but|so|also|ok|okay|well|then|now|right)\b[\s,]*)+",
-                         re.IGNORECASE)
+_CONNECTIVE = re.compile(rf"^(?:(?:{'|'.join(CONNECTIVES)})\b[\s,]*)+", re.IGNORECASE)
 _MORE_ONLY = re.compile(
     r"(?:(?:what|anything|something|who|where|when)\s+else|(?:tell\s+me\s+|say\s+|anything\s+"
     r"|something\s+|any\s*)?more|go\s+on|continue|keep\s+going)(?:\s+please)?\W*",

@@ -23,6 +23,9 @@ STOPWORDS = frozenset(
 #: Auxiliary verbs: "did", "has", "will" ... before the subject of a question.
 AUXILIARIES = frozenset("""did does do is was are were has have had will would can could should
     may might must shall""".split())
+#: Words that open a question without changing what it asks ("And who came second?", "So,
+#: what else?").
+CONNECTIVES = ("and", "but", "so", "also", "ok", "okay", "well", "then", "now", "right")
 
 # -- calendar ---------------------------------------------------------------------------------
 
